@@ -1,0 +1,106 @@
+"""The main job: crawl sites, extract lure features, make sure a champion model exists, score new ads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from crawlers.run import crawl_site
+from crawlers.site_config import load_site_configs
+from features import FeatureExtractor
+from lurewatch.settings import Settings, get_settings
+from pipeline.feature_store import extract_pending
+from pipeline.label_import import import_labels
+from pipeline.model_registry import load_champion, register
+from pipeline.score import score_pending
+from pipeline.train import train
+from pipeline.training_data import emscad_examples, warehouse_examples
+from warehouse import connect
+
+
+@task(name="crawl-site", retries=1, retry_delay_seconds=5, task_run_name="crawl-{site}")
+def crawl_site_task(site: str, db_path: str, base_url: str | None) -> dict[str, Any]:
+    summary = crawl_site(site, Path(db_path), base_url=base_url)
+    get_run_logger().info("crawled %s: %s", site, summary)
+    return asdict(summary)
+
+
+@task(name="extract-features")
+def extract_task(db_path: str) -> int:
+    con = connect(db_path)
+    try:
+        return extract_pending(con, FeatureExtractor())
+    finally:
+        con.close()
+
+
+@task(name="import-seed-labels")
+def import_seed_labels_task(db_path: str, labels: list[tuple[str, str, bool]], source: str) -> int:
+    con = connect(db_path)
+    try:
+        return import_labels(con, labels, source=source, analyst=f"{source}-import")
+    finally:
+        con.close()
+
+
+@task(name="ensure-champion")
+def ensure_champion_task(db_path: str, settings: Settings, allow_training: bool) -> str:
+    """Return the champion model version, training and promoting a first model if there is none."""
+    con = connect(db_path)
+    try:
+        model = load_champion(con)
+        if model is not None:
+            return model.version
+        if not allow_training:
+            raise RuntimeError("no champion model in the registry: run `lurewatch train` first")
+        examples = warehouse_examples(con) + emscad_examples(settings.emscad_train_csv)
+        trained = train(examples, FeatureExtractor(), seed=settings.random_seed)
+        return register(con, trained, settings.models, created_by="crawl_and_score", promote=True)
+    finally:
+        con.close()
+
+
+@task(name="score-ads")
+def score_task(db_path: str, model_version: str) -> int:
+    con = connect(db_path)
+    try:
+        model = load_champion(con)
+        if model is None or model.version != model_version:
+            raise RuntimeError(f"champion changed while scoring (expected {model_version})")
+        return score_pending(con, model)
+    finally:
+        con.close()
+
+
+@flow(name="crawl_and_score", log_prints=True)
+def crawl_and_score(
+    sites: list[str] | None = None,
+    base_urls: dict[str, str] | None = None,
+    db_path: str | None = None,
+    seed_labels: list[tuple[str, str, bool]] | None = None,
+    seed_label_source: str = "seed",
+    train_if_no_model: bool = True,
+) -> dict[str, Any]:
+    """Crawl (one site after another: the warehouse has a single writer), extract, score.
+
+    ``seed_labels`` are ``(site, external_id, is_lure)`` ground truth imported before a first model is trained.
+    """
+    settings = get_settings(db_path=db_path)
+    database = str(settings.database)
+    chosen = sites or sorted(load_site_configs())
+    crawls = [crawl_site_task(site, database, (base_urls or {}).get(site)) for site in chosen]
+    extracted = extract_task(database)
+    imported = import_seed_labels_task(database, seed_labels, seed_label_source) if seed_labels else 0
+    version = ensure_champion_task(database, settings, train_if_no_model)
+    scored = score_task(database, version)
+    return {
+        "database": database,
+        "crawls": crawls,
+        "extracted": extracted,
+        "labels_imported": imported,
+        "model_version": version,
+        "scored": scored,
+    }

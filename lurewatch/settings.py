@@ -1,0 +1,56 @@
+"""One typed settings object for the whole product.
+
+Every value can be set by an environment variable prefixed ``LUREWATCH_`` (for example
+``LUREWATCH_DB_PATH=/srv/lurewatch.duckdb``); nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LUREWATCH_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data", description="Where the DuckDB file, models and exports live."
+    )
+    db_path: Path | None = Field(
+        default=None, description="DuckDB file; defaults to <data_dir>/lurewatch.duckdb."
+    )
+    models_dir: Path | None = Field(default=None, description="Model files; defaults to <data_dir>/models.")
+    emscad_train_csv: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data" / "emscad" / "train.csv",
+        description="Real labelled job ads (EMSCAD subset) used as extra training data.",
+    )
+    user_agent: str = Field(
+        default="lurewatch/0.1 (+https://github.com/lurewatch/lurewatch; research crawler for anti-trafficking NGOs)",
+        description="Honest User-Agent sent by every crawler request.",
+    )
+    crawl_timeout_s: float = Field(default=20.0, description="Per-request download timeout.")
+    crawl_max_page_bytes: int = Field(default=5_000_000, description="Pages larger than this are dropped.")
+    crawl_concurrency_per_domain: int = Field(default=4)
+    crawl_delay_s: float = Field(default=0.0, description="Minimum delay between requests to one domain.")
+    review_budget: int = Field(
+        default=50, description="Ads per week the NGO can review; sets the alert threshold."
+    )
+    random_seed: int = 2026
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or self.data_dir / "lurewatch.duckdb"
+
+    @property
+    def models(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (used by the CLI and tests)."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Scoring, training and the glue between crawled ads, features and the warehouse."""

@@ -1,0 +1,29 @@
+"""Evaluation metrics for a ranked list of risk scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+
+def precision_at_k(labels: Sequence[int], scores: Sequence[float], k: int) -> float:
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]
+    if len(order) == 0:
+        return 0.0
+    return float(np.asarray(labels)[order].mean())
+
+
+def summarize(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5) -> dict[str, float]:
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    both_classes = 0 < y.sum() < len(y)
+    return {
+        "n": len(y),
+        "positives": int(y.sum()),
+        "pr_auc": float(average_precision_score(y, s)) if both_classes else float("nan"),
+        "roc_auc": float(roc_auc_score(y, s)) if both_classes else float("nan"),
+        "f1": float(f1_score(y, (s >= threshold).astype(int), zero_division=0)),
+        "precision_at_20": precision_at_k(y, s, 20),
+    }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
+import scipy.sparse as sp
 
 from pipeline.design_matrix import design_matrix
 from pipeline.model_registry import LoadedModel
@@ -42,7 +43,8 @@ def explain_ads(
         model.structured_names,
         model.text_columns,
     )
-    contributions = np.asarray(model.booster.predict(matrix, pred_contrib=True))
+    raw = model.booster.predict(matrix, pred_contrib=True)  # sparse input gives sparse contributions
+    contributions = raw.toarray() if sp.issparse(raw) else np.asarray(raw)
     n_structured = len(model.structured_names)
     explained: dict[int, list[Reason]] = {}
     for row, contrib in zip(rows, contributions, strict=True):

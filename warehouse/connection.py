@@ -1,24 +1,69 @@
-"""Opening the DuckDB file: one place that knows how, so every caller gets a migrated schema."""
+"""Opening the DuckDB file: one place that knows how, so every caller gets a migrated schema.
+
+DuckDB lets one process at a time hold a database file (even readers are locked out while a writer has it
+open). lurewatch therefore keeps every connection short (one unit of work, then close) and every opener
+waits for the lock with :func:`connect` instead of failing: the crawler, the flows and the review app take
+turns on the same file.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from warehouse.migrate import migrate
 
+DEFAULT_LOCK_TIMEOUT_S = 60.0
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+
+class WarehouseBusy(TimeoutError):
+    """Another process held the warehouse file for longer than the lock timeout."""
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
+
+
+def connect(
+    path: Path | str, *, read_only: bool = False, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse at ``path`` and bring its schema up to date.
 
-    ``":memory:"`` gives a throw-away in-memory warehouse.
+    Waits up to ``lock_timeout_s`` while another process holds the file. ``":memory:"`` gives a throw-away
+    in-memory warehouse.
     """
     target = str(path)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    if read_only:
-        return duckdb.connect(target, read_only=True)
-    con = duckdb.connect(target)
-    migrate(con)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.01
+    while True:
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if not _is_lock_conflict(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"{target} stayed locked by another process for {lock_timeout_s:g} s") from error
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+    if not read_only:
+        migrate(con)
     return con
+
+
+@contextmanager
+def session(
+    path: Path | str, *, read_only: bool = False, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short unit of work: open (waiting for the lock), yield, always close so others get their turn."""
+    con = connect(path, read_only=read_only, lock_timeout_s=lock_timeout_s)
+    try:
+        yield con
+    finally:
+        con.close()

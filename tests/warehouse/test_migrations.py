@@ -28,7 +28,7 @@ def test_fresh_file_gets_every_table_and_the_latest_version(tmp_path: Path) -> N
     con = connect(tmp_path / "new" / "lw.duckdb")
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert tables >= CORE_TABLES
-    assert current_version(con) == len(available_migrations())
+    assert current_version(con) == available_migrations()[-1].version
 
 
 def test_reopening_applies_nothing_and_keeps_data(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_new_migration_upgrades_an_old_file(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "lw.duckdb"))
     base = available_migrations()
     migrate(con, base)
-    extra = Migration(len(base) + 1, "add_notes", "CREATE TABLE notes (id INTEGER)")
+    extra = Migration(base[-1].version + 1, "add_notes", "CREATE TABLE notes (id INTEGER)")
     assert migrate(con, [*base, extra]) == [extra.version]
     assert current_version(con) == extra.version
     assert migrate(con, [*base, extra]) == []
@@ -59,10 +59,10 @@ def test_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
     base = available_migrations()
     migrate(con, base)
     broken = Migration(
-        len(base) + 1, "broken", "CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;"
+        base[-1].version + 1, "broken", "CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;"
     )
     with pytest.raises(duckdb.Error):
         migrate(con, [*base, broken])
-    assert current_version(con) == len(base)
+    assert current_version(con) == base[-1].version
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "half" not in tables

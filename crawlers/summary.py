@@ -1,0 +1,41 @@
+"""The result of one site's crawl, as printed by ``python -m crawlers.run`` (no Scrapy import needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSummary:
+    """The one-line result of a crawl, as printed by ``python -m crawlers.run``."""
+
+    site: str
+    run_id: int | None
+    pages: int
+    items: int
+    inserted: int
+    updated: int
+    unchanged: int
+    errors: int
+    selector_misses: int
+    status: str
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> CrawlSummary:
+        return cls(
+            site=str(data["site"]),
+            run_id=None if data.get("run_id") is None else int(data["run_id"]),
+            pages=int(data.get("pages", 0)),
+            items=int(data.get("items", 0)),
+            inserted=int(data.get("inserted", 0)),
+            updated=int(data.get("updated", 0)),
+            unchanged=int(data.get("unchanged", 0)),
+            errors=int(data.get("errors", 0)),
+            selector_misses=int(data.get("selector_misses", 0)),
+            status=str(data.get("status", "failed")),
+            elapsed_s=float(data.get("elapsed_s", 0.0)),
+            error=None if data.get("error") is None else str(data["error"]),
+        )

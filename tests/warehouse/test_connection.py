@@ -1,0 +1,55 @@
+"""Sharing one warehouse file between processes: openers wait for the lock instead of failing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from warehouse import WarehouseBusy, connect, session
+
+HOLD = """
+import sys, time
+from warehouse import connect
+con = connect(sys.argv[1])
+con.execute("INSERT INTO labels (ad_id, label, source, analyst) VALUES (1, 'lure', 'analyst', 'holder')")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_second_process_waits_for_the_lock_and_loses_nothing(tmp_path: Path) -> None:
+    """While another process holds the file, connect() waits, then both processes' writes are there."""
+    path = tmp_path / "lw.duckdb"
+    connect(path).close()
+    holder = _hold(path, 1.5)
+    started = time.monotonic()
+    with session(path, lock_timeout_s=30) as con:
+        waited = time.monotonic() - started
+        con.execute("INSERT INTO labels (ad_id, label, source, analyst) VALUES (2, 'not_lure', 'analyst', 'waiter')")
+        assert sorted(r[0] for r in con.execute("SELECT analyst FROM labels").fetchall()) == ["holder", "waiter"]
+    holder.wait(timeout=30)
+    assert waited >= 0.5
+
+
+def test_lock_held_too_long_is_a_clear_error(tmp_path: Path) -> None:
+    """A file locked beyond the timeout raises WarehouseBusy naming the file, not a raw IO error."""
+    path = tmp_path / "lw.duckdb"
+    connect(path).close()
+    holder = _hold(path, 5)
+    try:
+        with pytest.raises(WarehouseBusy, match=r"lw\.duckdb"):
+            connect(path, lock_timeout_s=0.5)
+    finally:
+        holder.kill()
+        holder.wait()

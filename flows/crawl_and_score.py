@@ -86,11 +86,13 @@ def crawl_and_score(
 ) -> dict[str, Any]:
     """Crawl (one site after another: the warehouse has a single writer), extract, score.
 
-    ``seed_labels`` are ``(site, external_id, is_lure)`` ground truth imported before a first model is trained.
+    ``sites`` defaults to the sites named in ``base_urls`` when given (a run against local copies of sites),
+    else every configured site. ``seed_labels`` are ``(site, external_id, is_lure)`` ground truth imported
+    before a first model is trained.
     """
     settings = get_settings(db_path=db_path)
     database = str(settings.database)
-    chosen = sites or sorted(load_site_configs())
+    chosen = sites or sorted(base_urls or load_site_configs())
     crawls = [crawl_site_task(site, database, (base_urls or {}).get(site)) for site in chosen]
     extracted = extract_task(database)
     imported = import_seed_labels_task(database, seed_labels, seed_label_source) if seed_labels else 0

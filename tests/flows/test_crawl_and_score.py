@@ -21,7 +21,11 @@ def flow_run(fixture_servers: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     db = tmp_path_factory.mktemp("flow") / "lurewatch.duckdb"
     seed = [(ad["site"], ad["ref"], bool(ad["label"])) for ad in load_ads() if ad["split"] == "train"]
     result = crawl_and_score(
-        base_urls=fixture_servers.base_urls, db_path=str(db), seed_labels=seed, seed_label_source="fixture"
+        sites=sorted(fixture_servers.base_urls),
+        base_urls=fixture_servers.base_urls,
+        db_path=str(db),
+        seed_labels=seed,
+        seed_label_source="fixture",
     )
     return result, db
 
@@ -29,9 +33,7 @@ def flow_run(fixture_servers: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 def _scored(db: Path) -> list[tuple[str, str, float]]:
     con = connect(db)
     try:
-        return con.execute(
-            "SELECT a.site_id, a.external_id, s.score FROM scores s JOIN ads a USING (ad_id)"
-        ).fetchall()
+        return con.execute("SELECT a.site_id, a.external_id, s.score FROM scores s JOIN ads a USING (ad_id)").fetchall()
     finally:
         con.close()
 
@@ -78,12 +80,12 @@ def test_top_20_of_the_whole_crawl_are_mostly_lures(flow_run: tuple[dict[str, An
     assert precision_at_k([truth[(s, r)] for s, r, _ in scored], [score for *_, score in scored], 20) >= 0.9
 
 
-def test_rerun_adds_nothing_and_keeps_the_champion(
-    flow_run: tuple[dict[str, Any], Path], fixture_servers: Any
-) -> None:
+def test_rerun_adds_nothing_and_keeps_the_champion(flow_run: tuple[dict[str, Any], Path], fixture_servers: Any) -> None:
     """Running the flow again on unchanged sites re-uses the model and duplicates no ad, feature or score."""
     first, db = flow_run
-    second = crawl_and_score(base_urls=fixture_servers.base_urls, db_path=str(db))
+    second = crawl_and_score(
+        sites=sorted(fixture_servers.base_urls), base_urls=fixture_servers.base_urls, db_path=str(db)
+    )
     assert second["model_version"] == first["model_version"]
     assert second["extracted"] == 0 and second["scored"] == 0
     assert all(crawl["inserted"] == 0 for crawl in second["crawls"])

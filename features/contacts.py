@@ -114,7 +114,9 @@ _OBF_EMAIL_RE = re.compile(
     rf"(?P<domain>[a-z0-9-]+(?:{_DOT}[a-z0-9-]+){{0,3}}{_DOT}[a-z]{{2,12}})\b",
 )
 _DOT_SPLIT_RE = re.compile(_DOT)
-_OBF_AT_HINT_RE = re.compile(_AT)
+# Same matches as _AT without its optional leading whitespace: enough to tell whether _AT occurs at all, and
+# it starts with a character class, so the scan skips ahead instead of trying every position.
+_OBF_AT_HINT_RE = re.compile(r"[(\[{]\s*(?:at|@|а|собака)\s*[)\]}]|\s(?:at|собака)\s")
 
 _URL_CHARS = r"[^\s<>\"'()\[\]{}]"
 _WA_LINK_RE = re.compile(
@@ -136,7 +138,13 @@ _MESSENGER_WORD_RE = re.compile(
     r"|(?P<viber>viber|вайбер|вибер)"
     r"|(?P<tg>telegram\w*|телеграм\w*|телега\w*)"
 )
-_MESSENGER_ABBR_RE = re.compile(r"\b(?:(?P<wa>wa)|(?P<tg>tg|tlg|тг))\b")  # kept apart: \b defeats prefix scan
+# kept apart: a leading \b defeats the prefix scan, so the start boundary is checked in Python
+_MESSENGER_ABBR_RE = re.compile(r"(?:(?P<wa>wa)|(?P<tg>tg|tlg|тг))\b")
+# Cheap substring gates: a regex is only run when one of its literal cues occurs in the lower-cased text.
+_MESSENGER_KEYS = ("whats", "watsap", "вотс", "ватс", "вацап", "viber", "вайбер", "вибер", "telegram", "телег")
+_WA_LINK_KEYS = ("wa.me/", "whatsapp.com/", "whatsapp://")
+_TG_LINK_KEYS = ("t.me/", "telegram.me/", "telegram.dog/")
+_URL_TLD_HINT_RE = re.compile(r"\.(?:lv|lt|ee|fi|pl|ru|com|eu|net|org|info|biz|de|uk|no|se|dk|io|ly|gd|cc|at|me)")
 _TG_HANDLE_AFTER_RE = re.compile(r"[\s:;,\-–—]{0,4}(?:(?<=[:\s])|^)@?(?P<handle>[a-z][a-z0-9_]{4,31})\b")
 _AT_HANDLE_RE = re.compile(r"(?<![\w.@])@(?P<handle>[a-z][a-z0-9_]{4,31})\b")
 _TRAILING_PUNCT = ".,;:!?)]}>'\""
@@ -189,16 +197,20 @@ def _emails(text: str, low: str, out: list[Contact], taken: _Taken) -> None:
         taken.append((m.start(), m.end()))
 
 
+def _has_any(low: str, keys: tuple[str, ...]) -> bool:
+    return any(k in low for k in keys)
+
+
 def _links(text: str, low: str, out: list[Contact], taken: _Taken) -> None:
-    for m in _WA_LINK_RE.finditer(low):
+    for m in _WA_LINK_RE.finditer(low) if _has_any(low, _WA_LINK_KEYS) else ():
         raw = text[m.start() : m.end()]
         value = "+" + m.group("num") if m.group("num") else raw.rstrip(_TRAILING_PUNCT)
         out.append(Contact("whatsapp", value, m.start(), m.end(), raw))
         taken.append((m.start(), m.end()))
-    for m in _VIBER_LINK_RE.finditer(low):
+    for m in _VIBER_LINK_RE.finditer(low) if "viber://" in low else ():
         out.append(Contact("viber", "+" + m.group("num"), m.start(), m.end(), text[m.start() : m.end()]))
         taken.append((m.start(), m.end()))
-    for m in _TG_LINK_RE.finditer(low):
+    for m in _TG_LINK_RE.finditer(low) if _has_any(low, _TG_LINK_KEYS) else ():
         if m.group("handle"):
             value = "@" + m.group("handle")
             end = m.end()
@@ -208,6 +220,8 @@ def _links(text: str, low: str, out: list[Contact], taken: _Taken) -> None:
             value = raw if raw.lower().startswith("http") else "https://" + raw
         out.append(Contact("telegram", value, m.start(), end, text[m.start() : end]))
         taken.append((m.start(), end))
+    if "http" not in low and "www." not in low and _URL_TLD_HINT_RE.search(low) is None:
+        return
     for m in _URL_RE.finditer(low):
         if taken.overlaps(m.start(), m.end()):
             continue
@@ -221,10 +235,12 @@ def _links(text: str, low: str, out: list[Contact], taken: _Taken) -> None:
         taken.append((m.start(), end))
 
 
-def _phones(text: str, low: str, default_region: str | None, out: list[Contact], taken: _Taken) -> list[PhoneMatch]:
+def _phones(
+    text: str, low: str, default_region: str | None, out: list[Contact], taken: _Taken, words: list[str] | None
+) -> list[PhoneMatch]:
     kept: list[PhoneMatch] = []
     seen: set[str] = set()
-    for p in find_phones(low, default_region):
+    for p in find_phones(low, default_region, words=words):
         if taken.overlaps(p.start, p.end):
             continue
         kept.append(p)
@@ -236,11 +252,16 @@ def _phones(text: str, low: str, default_region: str | None, out: list[Contact],
     return kept
 
 
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def _messenger_mentions(text: str, low: str, phones: list[PhoneMatch], out: list[Contact]) -> None:
     """Numbers written next to "WhatsApp"/"Viber"/"Telegram", and Telegram @handles."""
     starts = [p.start for p in phones]
     mentions_tg = False
-    mentions = [*_MESSENGER_WORD_RE.finditer(low), *_MESSENGER_ABBR_RE.finditer(low)]
+    mentions = [*_MESSENGER_WORD_RE.finditer(low)] if _has_any(low, _MESSENGER_KEYS) else []
+    mentions += [m for m in _MESSENGER_ABBR_RE.finditer(low) if m.start() == 0 or not _is_word(low[m.start() - 1])]
     mentions.sort(key=lambda m: m.start())
     for m in mentions:
         kind = "whatsapp" if m.group("wa") else "telegram" if m.group("tg") else "viber"
@@ -331,16 +352,23 @@ def _dedupe(contacts: list[Contact]) -> list[Contact]:
     return out
 
 
-def extract_contacts(text: str, default_region: str | None = None) -> list[Contact]:
-    """All contacts in ``text`` sorted by offset; (kind, value) pairs are unique."""
+def extract_contacts(
+    text: str, default_region: str | None = None, *, low: str | None = None, words: list[str] | None = None
+) -> list[Contact]:
+    """All contacts in ``text`` sorted by offset; (kind, value) pairs are unique.
+
+    ``low`` (``lower_same_length(text)``) and ``words`` (the ``[^\\W\\d_]+`` tokens of ``low``) may be given
+    when the caller computed them already.
+    """
     if not text:
         return []
     out: list[Contact] = []
     taken = _Taken(len(text))
-    low = lower_same_length(text)
+    if low is None:
+        low = lower_same_length(text)
     _emails(text, low, out, taken)
     _links(text, low, out, taken)
-    phones = _phones(text, low, default_region, out, taken)
+    phones = _phones(text, low, default_region, out, taken, words)
     _messenger_mentions(text, low, phones, out)
     return _dedupe(out)
 

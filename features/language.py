@@ -41,6 +41,10 @@ def get_detector() -> LanguageDetector:
     return _detector
 
 
+def lingua_to_iso(language: Language) -> str:
+    return _LINGUA_TO_ISO.get(language, FALLBACK_LANGUAGE)
+
+
 def detect_language(text: str) -> tuple[str, float]:
     """(ISO 639-1 code, confidence in [0, 1]); ("en", 0.0) for empty/undetectable text."""
     sample = text[:SAMPLE_CHARS]

@@ -36,7 +36,8 @@ _SEP = r"[ \t\u00a0\-./()]{0,3}"
 RUN_RE = re.compile(rf"(?:\+|\b00)?[ (]{{0,2}}{_TOKEN}(?:{_SEP}{_TOKEN}){{6,40}}")
 RUN_DIGITS_RE = re.compile(rf"(?:\+|\b00)?[ (]{{0,2}}\d(?:{_SEP}\d){{6,40}}")  # fast path: no digit words
 _TOKEN_RE = re.compile(_TOKEN)
-_WORD_RE = re.compile(r"[^\W\d_]+")
+WORD_RE = re.compile(r"[^\W\d_]+")  # letter runs (shared with contacts and facts)
+_DIGIT_RE = re.compile(r"\d")
 MIN_DIGIT_WORDS = 3  # spelled-out digits are only considered when at least this many occur
 _DATE_RE = re.compile(r"^\s*(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})\s*$")
 
@@ -88,12 +89,18 @@ def _region_order(default_region: str | None) -> tuple[str, ...]:
     return NATIONAL_REGIONS
 
 
-def find_phones(text: str, default_region: str | None = None) -> list[PhoneMatch]:
-    """Valid phone numbers in lower-cased ``text``; offsets refer to ``text``. Not de-duplicated."""
+def find_phones(text: str, default_region: str | None = None, *, words: list[str] | None = None) -> list[PhoneMatch]:
+    """Valid phone numbers in lower-cased ``text``; offsets refer to ``text``. Not de-duplicated.
+
+    ``words``: the ``WORD_RE`` tokens of ``text`` when the caller has them already.
+    """
     regions = _region_order(default_region)
     out: list[PhoneMatch] = []
-    words = _WORD_RE.findall(text)
+    if words is None:
+        words = WORD_RE.findall(text)
     spelled = sum(1 for w in words if w in DIGIT_WORDS) >= MIN_DIGIT_WORDS
+    if not spelled and len(_DIGIT_RE.findall(text)) < MIN_DIGITS:
+        return out  # RUN_DIGITS_RE needs at least MIN_DIGITS digits
     for run in (RUN_RE if spelled else RUN_DIGITS_RE).finditer(text):
         run_text = run.group()
         if _DATE_RE.match(run_text):

@@ -23,12 +23,35 @@ CONTACT_FEATURES: tuple[str, ...] = (
     "n_shortener_urls",
 )
 
+# Structured facts (features.facts); 0.0 when the ad states nothing of the kind.
+FACT_FEATURES: tuple[str, ...] = (
+    "has_salary",
+    "salary_eur_month",  # highest advertised pay in EUR per month (upper end of a range, "up to" amount)
+    "salary_is_range",
+    "salary_is_upto",
+    "has_age",
+    "min_age",
+    "max_age",
+    "age_range_young",  # an upper age limit <= 25
+    "age_minor",  # a lower (or upper) age limit below 18
+    "n_destinations",  # distinct countries named (countries and cities)
+    "destination_abroad",  # a named country outside the home countries of the ad's language
+)
+
+# Mixed-language ads (features.langmix).
+LANGUAGE_MIX_FEATURES: tuple[str, ...] = (
+    "n_languages",
+    "secondary_language_share",  # share of the text not in the primary language
+)
+
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"ind_{i}" for i in INDICATORS),
     "n_indicators_distinct",
     "n_evidence",
     *CONTACT_FEATURES,
+    *FACT_FEATURES,
     "n_chars",
     "language_confidence",
+    *LANGUAGE_MIX_FEATURES,
     *(f"lang_{code}" for code in SUPPORTED_LANGUAGES),
 )

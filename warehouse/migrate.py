@@ -40,16 +40,22 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
 
 
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(row[0]) for row in con.execute("SELECT version FROM schema_version").fetchall()}
+
+
 def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[int]:
-    """Apply every migration newer than the database, each in its own transaction. Returns what ran."""
+    """Apply, in number order, every migration the database has not recorded yet (each in its own
+    transaction). Tracking the set rather than the maximum means a migration merged later with a lower
+    number than one already applied still runs. Returns what ran."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())"
     )
-    have = current_version(con)
+    have = applied_versions(con)
     applied: list[int] = []
     for migration in available_migrations() if migrations is None else migrations:
-        if migration.version <= have:
+        if migration.version in have:
             continue
         con.execute("BEGIN TRANSACTION")
         try:

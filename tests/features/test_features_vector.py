@@ -78,3 +78,28 @@ def test_single_whatsapp_among_company_contacts_is_not_messenger_only(fx: Featur
     assert vec["n_company_email"] == 1.0
     assert vec["n_phones_landline"] == 1.0
     assert "messenger_contact" not in {e.indicator for e in feats.evidence}
+
+
+def test_fact_and_language_mix_features_in_layout() -> None:
+    """Fact features follow the contact features; language-mix features precede the language one-hot."""
+    from features.schema import CONTACT_FEATURES, FACT_FEATURES, LANGUAGE_MIX_FEATURES
+
+    start = FEATURE_NAMES.index(CONTACT_FEATURES[-1]) + 1
+    assert FEATURE_NAMES[start : start + len(FACT_FEATURES)] == FACT_FEATURES
+    assert {"salary_eur_month", "salary_is_range", "min_age", "max_age", "age_range_young"} <= set(FACT_FEATURES)
+    assert {"n_destinations", "destination_abroad"} <= set(FACT_FEATURES)
+    end = len(FEATURE_NAMES) - len(SUPPORTED_LANGUAGES)
+    assert FEATURE_NAMES[end - len(LANGUAGE_MIX_FEATURES) : end] == LANGUAGE_MIX_FEATURES
+
+
+def test_n_evidence_counts_lure_evidence_only(fx: FeatureExtractor) -> None:
+    """Salary/age/destination facts are evidence too, but n_evidence and ind_* count lure indicators only."""
+    feats = fx.extract(
+        "Darbs Norvēģijā meitenēm 18-25 gadi, alga 3000 EUR mēnesī. Pieredze nav nepieciešama.", lang="lv"
+    )
+    kinds = {e.indicator for e in feats.fact_evidence()}
+    assert kinds == {"salary", "age", "destination"}
+    vec = feats.vector()
+    assert vec["n_evidence"] == float(len(feats.lure_evidence())) == float(sum(feats.indicator_counts().values()))
+    assert len(feats.evidence) == len(feats.lure_evidence()) + len(feats.fact_evidence())
+    assert vec["n_languages"] == 1.0 and vec["secondary_language_share"] == 0.0

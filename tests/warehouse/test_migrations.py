@@ -66,3 +66,15 @@ def test_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
     assert current_version(con) == base[-1].version
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "half" not in tables
+
+
+def test_lower_numbered_migration_merged_later_still_runs(tmp_path: Path) -> None:
+    """A file that already ran migration N+2 still gets migration N+1 when it appears later."""
+    con = duckdb.connect(str(tmp_path / "lw.duckdb"))
+    base = available_migrations()
+    late = Migration(base[-1].version + 2, "late", "CREATE TABLE late_table (id INTEGER)")
+    migrate(con, [*base, late])
+    middle = Migration(base[-1].version + 1, "middle", "CREATE TABLE middle_table (id INTEGER)")
+    assert migrate(con, [*base, middle, late]) == [middle.version]
+    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"late_table", "middle_table"} <= tables

@@ -12,6 +12,7 @@ from crawlers.run import crawl_site
 from crawlers.site_config import load_site_configs
 from features import FeatureExtractor
 from lurewatch.settings import Settings, get_settings
+from pipeline.cross_ad_features import compute_cross_ad_features
 from pipeline.feature_store import extract_pending
 from pipeline.label_import import import_labels
 from pipeline.model_registry import load_champion, register
@@ -33,6 +34,16 @@ def extract_task(db_path: str) -> int:
     con = connect(db_path)
     try:
         return extract_pending(con, FeatureExtractor())
+    finally:
+        con.close()
+
+
+@task(name="cross-ad-features")
+def cross_ad_task(db_path: str) -> int:
+    """Shared contacts, near-duplicate template clusters, posting velocity, salary z-scores (all ads)."""
+    con = connect(db_path)
+    try:
+        return compute_cross_ad_features(con)
     finally:
         con.close()
 
@@ -95,6 +106,7 @@ def crawl_and_score(
     chosen = sites or sorted(base_urls or load_site_configs())
     crawls = [crawl_site_task(site, database, (base_urls or {}).get(site)) for site in chosen]
     extracted = extract_task(database)
+    cross_ad_task(database)
     imported = import_seed_labels_task(database, seed_labels, seed_label_source) if seed_labels else 0
     version = ensure_champion_task(database, settings, train_if_no_model)
     scored = score_task(database, version)

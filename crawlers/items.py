@@ -1,12 +1,14 @@
-"""Turn the raw field strings a spider found into a :class:`warehouse.records.AdRow`."""
+"""Turn the raw field strings a spider found into a :class:`warehouse.records.AdRow`; the items spiders yield."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 from crawlers.text import contains_normalized, normalize_line, normalize_paragraphs
+from warehouse.ads import PageState
 from warehouse.records import AdRow
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -40,7 +42,7 @@ def ref_from_url(url: str, pattern: str | None) -> str | None:
 
 def merge_contact(body: str, contact: str | None) -> str:
     """The body plus the contact line unless it already holds it (feature extraction reads the body)."""
-    if not contact or contains_normalized(body, contact):
+    if not contact or contact in body or contains_normalized(body, contact):
         return body
     return f"{body}\n\n{contact}" if body else contact
 
@@ -71,3 +73,22 @@ def build_ad_row(site_id: str, url: str, fields: dict[str, str], id_pattern: str
         page_language=language.split("-", 1)[0].lower() if language else None,
         posted=parse_date(fields.get("posted")),
     )
+
+
+@dataclass(slots=True)
+class CrawledAd:
+    """A parsed ad with what the pipeline keeps besides it: the page text for the ad's snapshot, and the
+    fetched page's validators (``None`` for inline listing items, which have no page of their own)."""
+
+    row: AdRow
+    page_text: str
+    page: PageState | None = None
+
+
+@dataclass(slots=True)
+class SeenAd:
+    """An ad confirmed unchanged without parsing (HTTP 304, or the very same body as last time): only its
+    ``last_seen`` moves. ``page`` carries refreshed validators when the server sent new ones."""
+
+    url: str
+    page: PageState | None = None

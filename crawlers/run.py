@@ -12,11 +12,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from crawlers.site_config import ConfigError, get_site_config
 from crawlers.summary import CrawlSummary
 
-__all__ = ["CrawlError", "CrawlSummary", "crawl_site", "main"]
+__all__ = ["CrawlError", "CrawlSummary", "crawl_site", "main", "preview_site"]
 
 STDERR_TAIL_CHARS = 4000
 
@@ -60,9 +61,7 @@ def crawl_site(
         command += ["--batch-size", str(batch_size)]
     if lock_timeout_s is not None:
         command += ["--lock-timeout", str(lock_timeout_s)]
-    child_env = {**os.environ, **(env or {})}
-    project_root = str(Path(__file__).resolve().parents[1])
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root, child_env.get("PYTHONPATH")]))
+    child_env = _child_env(env)
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout_s, env=child_env, check=False
@@ -85,16 +84,56 @@ def crawl_site(
     return summary
 
 
+def _child_env(env: dict[str, str] | None) -> dict[str, str]:
+    child_env = {**os.environ, **(env or {})}
+    project_root = str(Path(__file__).resolve().parents[1])
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root, child_env.get("PYTHONPATH")]))
+    return child_env
+
+
+def preview_site(
+    site: str,
+    base_url: str | None = None,
+    limit: int = 5,
+    timeout_s: float = 120,
+    *,
+    sites_dir: Path | None = None,
+    log_file: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Crawl ``site`` in a subprocess until ``limit`` ads were extracted, writing nothing; return the ads
+    (as dicts), the selector misses and the error count. Raises :class:`CrawlError` like :func:`crawl_site`."""
+    command = [sys.executable, "-m", "crawlers.run", "--site", site, "--preview", str(limit)]
+    if base_url:
+        command += ["--base-url", base_url]
+    if sites_dir is not None:
+        command += ["--sites-dir", str(sites_dir)]
+    if log_file is not None:
+        command += ["--log-file", str(log_file)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=_child_env(env),
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CrawlError(f"preview of {site!r} timed out after {timeout_s:g} s") from exc
+    line = next((line for line in reversed(done.stdout.splitlines()) if line.startswith("{")), None)
+    if line is None:
+        raise CrawlError(f"preview of {site!r} failed (exit code {done.returncode})\n{_tail(done.stderr)}")
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m crawlers.run", description=__doc__.splitlines()[0])
     parser.add_argument("--site", required=True, help="site config name (crawlers/sites/<NAME>.yaml)")
-    parser.add_argument("--db", required=True, type=Path, help="DuckDB warehouse file")
+    parser.add_argument("--db", type=Path, help="DuckDB warehouse file (required unless --preview)")
     parser.add_argument("--base-url", help="serve the site from here instead of the config's base_url")
     parser.add_argument("--sites-dir", type=Path, help="directory of site configs")
     parser.add_argument("--log-file", type=Path, help="Scrapy log (default: <db dir>/logs/crawl-<site>.log)")
     parser.add_argument("--batch-size", type=int, default=None, help="ads per warehouse write")
     parser.add_argument("--lock-timeout", type=float, default=None,
                         help="seconds to wait while another process holds the warehouse (default 60)")
+    parser.add_argument("--preview", type=int, default=None, metavar="N",
+                        help="extract N ads and print them instead of writing anything (--db not needed)")
     return parser
 
 
@@ -105,9 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from crawlers.process import crawl_in_process  # imports Scrapy/Twisted only when actually crawling
+    from crawlers.process import crawl_in_process, preview_in_process  # Scrapy/Twisted only when crawling
     from crawlers.scrapy_settings import DEFAULT_BATCH_SIZE, DEFAULT_LOCK_TIMEOUT_S
     from lurewatch.settings import get_settings
+
+    if args.preview is not None:
+        preview = preview_in_process(config, get_settings(), max(args.preview, 1), log_file=args.log_file)
+        print(json.dumps(preview, default=str, ensure_ascii=False), flush=True)
+        return 0
+    if args.db is None:
+        print("error: --db is required (unless --preview)", file=sys.stderr)
+        return 2
 
     log_file = args.log_file or args.db.resolve().parent / "logs" / f"crawl-{config.name}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Site definitions are data: one YAML file per site, validated by :class:`SiteConfig`.
 
-A config names the generic spider that crawls the site (``jsonld`` or ``listing``), where to start, how to
-find detail pages and the next listing page, and how each :class:`warehouse.records.AdRow` field is read.
+A config names the generic spider that parses the site's ad pages (``jsonld`` or ``listing``), where the ad
+URLs come from (``entry``: paginated listing pages, a sitemap / sitemap index, or an RSS/Atom feed), which
+URLs count as ads (``url_filter``), and how each :class:`warehouse.records.AdRow` field is read.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from parsel import Selector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 SITES_DIR = Path(__file__).resolve().parent / "sites"
 
@@ -112,13 +113,90 @@ class Encoding(_Strict):
         return value
 
 
+def _compile_all(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+    return patterns
+
+
+class UrlFilter(_Strict):
+    """Which URLs are ad pages: a URL is kept if it matches (``re.search``) one ``allow`` pattern (or there
+    are none) and no ``deny`` pattern. Applied to sitemap and feed entries and to listing detail links."""
+
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+
+    _allow_re: list[re.Pattern[str]] = PrivateAttr(default_factory=list)
+    _deny_re: list[re.Pattern[str]] = PrivateAttr(default_factory=list)
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._allow_re = [re.compile(p) for p in self.allow]
+        self._deny_re = [re.compile(p) for p in self.deny]
+
+    def accepts(self, url: str) -> bool:
+        if self._allow_re and not any(p.search(url) for p in self._allow_re):
+            return False
+        return not any(p.search(url) for p in self._deny_re)
+
+
+class Sitemap(_Strict):
+    """Sitemap entry points: ``start_paths`` are sitemaps or sitemap indexes (plain or gzipped XML)."""
+
+    follow: list[str] = Field(
+        default_factory=list, description="Regexes: only child sitemaps of an index matching one are read."
+    )
+    from_robots: bool = Field(default=False, description="Also read the 'Sitemap:' lines of robots.txt.")
+    max_sitemaps: int = Field(default=1000, ge=1, description="Safety stop for runaway sitemap indexes.")
+
+    @field_validator("follow")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
+
+    def follows(self, url: str) -> bool:
+        return not self.follow or any(re.search(p, url) for p in self.follow)
+
+
+class Removal(_Strict):
+    """Marking ads that disappeared (``ads.removed_at``) after a complete crawl of the site.
+
+    ``enabled`` defaults to true for listing and sitemap entries (they list every live ad) and false for
+    feeds (a feed shows only the latest entries). If more than ``max_fraction`` of the site's live ads
+    (at least 10) would be marked at once, nothing is marked and the run raises a health alert.
+    """
+
+    enabled: bool | None = None
+    max_fraction: float | None = Field(default=0.5, gt=0, le=1)
+
+
 class SiteConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     spider: Literal["jsonld", "listing"]
     base_url: str
-    start_paths: list[str] = Field(min_length=1)
+    enabled: bool = Field(default=True, description="Crawled by `lurewatch crawl` / the flow without --site.")
+    site_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="The site the ads belong to (default: name); lets a feed config feed the same site.",
+    )
+    entry: Literal["listing", "sitemap", "feed"] = "listing"
+    start_paths: list[str] = Field(default_factory=list)
     allowed_domains: list[str] | None = None
-    listing: Listing
+    listing: Listing | None = None
+    sitemap: Sitemap = Field(default_factory=Sitemap)
+    url_filter: UrlFilter = Field(default_factory=UrlFilter)
+    removal: Removal = Field(default_factory=Removal)
+    snapshot: Rule | None = Field(
+        default=None, description="Region of a detail page kept as the ad's snapshot text (default: <body>)."
+    )
     fields: dict[FieldName, Rule] = Field(default_factory=dict)
     required: list[FieldName] = Field(default_factory=lambda: list[FieldName](["title", "body"]))
     external_id_pattern: str | None = Field(
@@ -142,6 +220,16 @@ class SiteConfig(_Strict):
                 raise ValueError(f"start path {path!r} must start with '/'")
         return value
 
+    @model_validator(mode="after")
+    def _entry_consistent(self) -> SiteConfig:
+        if not self.start_paths and not (self.entry == "sitemap" and self.sitemap.from_robots):
+            raise ValueError("start_paths needs at least one path (or entry: sitemap with sitemap.from_robots)")
+        if self.entry == "listing" and self.listing is None:
+            raise ValueError("entry 'listing' needs a 'listing' section (or use entry: sitemap / feed)")
+        if self.entry != "listing" and self.listing is not None:
+            raise ValueError(f"entry {self.entry!r} takes ad URLs from the {self.entry}: drop the 'listing' section")
+        return self
+
     @field_validator("external_id_pattern")
     @classmethod
     def _ref_group(cls, value: str | None) -> str | None:
@@ -161,6 +249,19 @@ class SiteConfig(_Strict):
             if missing:
                 raise ValueError(f"listing spiders need selectors for {missing} under 'fields'")
         return self
+
+    @property
+    def ad_site_id(self) -> str:
+        """``ads.site_id`` of the ads this config finds."""
+        return self.site_id or self.name
+
+    @property
+    def marks_removals(self) -> bool:
+        return self.removal.enabled if self.removal.enabled is not None else self.entry != "feed"
+
+    @property
+    def inline(self) -> bool:
+        return self.listing is not None and self.listing.inline
 
     @property
     def domains(self) -> list[str]:
@@ -208,15 +309,17 @@ def load_site_config(path: Path) -> SiteConfig:
     return config
 
 
-def load_site_configs(dir: Path | None = None) -> dict[str, SiteConfig]:
-    """All ``*.yaml`` site configs in ``dir`` (default: the packaged ``crawlers/sites``), keyed by name."""
+def load_site_configs(dir: Path | None = None, *, include_disabled: bool = False) -> dict[str, SiteConfig]:
+    """The ``*.yaml`` site configs in ``dir`` (default: the packaged ``crawlers/sites``), keyed by name;
+    configs with ``enabled: false`` (examples, alternative entry points) only with ``include_disabled``."""
     directory = Path(dir) if dir is not None else SITES_DIR
     if not directory.is_dir():
         raise ConfigError(f"{directory}: site config directory does not exist")
     configs: dict[str, SiteConfig] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         config = load_site_config(path)
-        configs[config.name] = config
+        if config.enabled or include_disabled:
+            configs[config.name] = config
     return configs
 
 

@@ -8,7 +8,12 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class CrawlSummary:
-    """The one-line result of a crawl, as printed by ``python -m crawlers.run``."""
+    """The one-line result of a crawl, as printed by ``python -m crawlers.run``.
+
+    ``items`` counts distinct ads seen (parsed, or confirmed unchanged by HTTP 304 / an identical body:
+    ``not_modified``); ``unchanged`` counts ads seen again with the same text; ``removed`` ads got
+    ``removed_at`` because this ``complete`` run did not see them.
+    """
 
     site: str
     run_id: int | None
@@ -22,6 +27,9 @@ class CrawlSummary:
     status: str
     elapsed_s: float = 0.0
     error: str | None = None
+    not_modified: int = 0
+    removed: int = 0
+    complete: bool = False
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> CrawlSummary:
@@ -38,4 +46,7 @@ class CrawlSummary:
             status=str(data.get("status", "failed")),
             elapsed_s=float(data.get("elapsed_s", 0.0)),
             error=None if data.get("error") is None else str(data["error"]),
+            not_modified=int(data.get("not_modified", 0)),
+            removed=int(data.get("removed", 0)),
+            complete=bool(data.get("complete", False)),
         )

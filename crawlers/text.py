@@ -22,12 +22,24 @@ _INVISIBLE_TAGS = frozenset(
 )
 _WHITESPACE = re.compile(r"\s+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+# Control characters (NUL, escape sequences, C1 controls from garbage bytes) never belong in ad text.
+_ZERO_WIDTH.update(dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], None))
+
+
+_INVISIBLE_CHARS = re.compile("[" + re.escape("".join(map(chr, _ZERO_WIDTH))) + "]")
+
+
+def _clean(text: str) -> str:
+    """NFC, without zero-width and control characters, no-break spaces as spaces (newlines kept)."""
+    if text.isascii():
+        return text if text.isprintable() else _INVISIBLE_CHARS.sub("", text)
+    return _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text)).replace("\xa0", " ")
 
 
 def normalize_line(text: str) -> str:
-    """One line of text: NFC, no zero-width characters, runs of whitespace (incl. newlines) to one space."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).replace("\xa0", " ")
-    return " ".join(text.split())
+    """One line of text: NFC, no zero-width or control characters, runs of whitespace (incl. newlines) to one
+    space."""
+    return " ".join(_clean(text).split())
 
 
 def normalize_paragraphs(text: str) -> str:
@@ -57,7 +69,7 @@ def element_paragraphs(element: etree._Element) -> list[str]:
         if tag is None:  # comment or processing instruction: skip it, keep its tail
             add(node.tail)
             return
-        local = etree.QName(node).localname.lower() if "}" in tag else tag.lower()
+        local = tag.rsplit("}", 1)[-1].lower()  # "{ns}p" -> "p"; a malformed name like "a}" must not raise
         if local in _INVISIBLE_TAGS:
             add(node.tail)
             return
@@ -105,10 +117,28 @@ def html_fragment_text(fragment: str) -> str:
         return ""
     if "<" not in fragment:
         return normalize_paragraphs(html.unescape(fragment))
-    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    # lxml refuses NUL and control characters ("All strings must be XML compatible"): drop them first.
+    cleaned = _INVISIBLE_CHARS.sub("", fragment)
+    try:
+        root = lxml.html.fragment_fromstring(cleaned, create_parent="div")
+    except (ValueError, etree.ParserError):  # nothing parseable left (e.g. only a comment)
+        return normalize_paragraphs(html.unescape(re.sub(r"<[^>]*>", " ", cleaned)))
     return "\n\n".join(element_paragraphs(root))
 
 
 def contains_normalized(haystack: str, needle: str) -> bool:
     """Whether ``needle`` occurs in ``haystack`` ignoring case and whitespace differences."""
     return normalize_line(needle).casefold() in normalize_line(haystack).casefold()
+
+
+_VISIBLE_TEXT = etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
+    " or ancestor::head or ancestor::svg or ancestor::iframe)]"
+)
+
+
+def visible_text_lines(element: etree._Element) -> str:
+    """The visible text under ``element`` as normalised lines (one per text run, empty ones dropped): a cheap,
+    stable rendering of a whole page for snapshots (XPath in C instead of a Python tree walk)."""
+    raw = _clean("\n".join(_VISIBLE_TEXT(element)))
+    return "\n".join(filter(None, (" ".join(line.split()) for line in raw.splitlines())))

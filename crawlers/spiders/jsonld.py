@@ -14,7 +14,6 @@ class JsonLdSpider(ConfigSpider):
     kind = "jsonld"
 
     def detail_fields(self, page: TextResponse) -> dict[str, str]:
-        visible = extract_all(page.selector, self.config.fields)
         try:
             posting = find_job_posting(page.selector)
         except JsonLdError as exc:
@@ -27,5 +26,7 @@ class JsonLdSpider(ConfigSpider):
             structured = microdata_fields(page.selector)
             self.logger.info("no JSON-LD JobPosting on %s; using %s", page.url,
                              "microdata" if structured else "visible selectors")
-        # Structured data wins; visible selectors fill what it lacks (e.g. a separate contact element).
-        return {**visible, **structured}
+        # Structured data wins; visible selectors fill only what it lacks (e.g. a separate contact element),
+        # so a page with complete JSON-LD costs one selector, not one per field.
+        missing = {name: rule for name, rule in self.config.fields.items() if not structured.get(name)}
+        return {**extract_all(page.selector, missing), **structured}

@@ -208,14 +208,23 @@ def test_crash_mid_crawl_keeps_flushed_ads_and_rerun_does_not_duplicate(tmp_path
         summary = crawl_site("minisite", db, site.base_url, sites_dir=sites_dir, timeout_s=60)
     assert summary.status == "finished"
     assert summary.inserted == n_ads - kept and summary.unchanged == kept
+    # "Resumed" means the second crawl completes the site: every ad was seen by it (the ones the dead run
+    # stored are confirmed without re-parsing), the run counts as complete, nothing is marked removed.
+    assert summary.complete and summary.items == n_ads and summary.removed == 0
     con = warehouse.connect(db, read_only=True)
     try:
         total, distinct = con.execute("SELECT count(*), count(DISTINCT external_id) FROM ads").fetchall()[0]
-        runs = con.execute("SELECT run_id, status FROM crawl_runs ORDER BY run_id").fetchall()
+        runs = con.execute("SELECT run_id, status, complete FROM crawl_runs ORDER BY run_id").fetchall()
+        seen_by_resume = con.execute(
+            "SELECT count(*) FILTER (WHERE last_run_id = ?), count(removed_at) FROM ads", [summary.run_id]
+        ).fetchall()[0]
+        snapshots = con.execute("SELECT count(*), count(DISTINCT ad_id) FROM ad_snapshots").fetchall()[0]
     finally:
         con.close()
     assert total == distinct == n_ads
-    assert runs == [(dead_run[0][0], "failed"), (summary.run_id, "finished")]
+    assert runs == [(dead_run[0][0], "failed", False), (summary.run_id, "finished", True)]
+    assert seen_by_resume == (n_ads, 0)
+    assert snapshots == (n_ads, n_ads)  # one snapshot per ad: the resumed run stored no second copy
 
 
 def _jsonld_page(ref: str, script: str, body_html: str) -> str:

@@ -8,25 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_crawl_support import FIXTURE_SITES, FullCrawl
+from fixture_crawl_support import FIXTURE_SITES, FullCrawl, expected_body
 
 import warehouse
-from crawlers.items import merge_contact
 from crawlers.run import crawl_site
-from crawlers.text import normalize_line, normalize_paragraphs
-
-
-def expected_body(ad: dict[str, Any]) -> str:
-    """The body the crawler should store: the ad's paragraphs plus its contact line unless already there.
-
-    balticjobs' JSON-LD description always ends with the contact paragraph (even when the body already
-    mentions it); the crawler keeps the page's text as published, so there it is always the last paragraph.
-    """
-    body = normalize_paragraphs(ad["body"])
-    contact = normalize_line(ad.get("contact") or "") or None
-    if ad["site"] == "balticjobs" and contact:
-        return f"{body}\n\n{contact}"
-    return merge_contact(body, contact)
+from crawlers.text import normalize_line
 
 
 def _ads(db_path: Path, site: str) -> dict[str, tuple[Any, ...]]:

@@ -28,7 +28,7 @@ def test_bundled_configs_cover_the_fixture_sites() -> None:
     assert set(configs) >= {"balticjobs", "skelbimai", "darbas-forum"}
     assert configs["balticjobs"].spider == "jsonld"
     assert configs["skelbimai"].spider == "listing"
-    assert configs["darbas-forum"].listing.inline
+    assert configs["darbas-forum"].inline
     for config in configs.values():
         assert {"title", "body"} <= set(config.required)
 

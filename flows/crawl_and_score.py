@@ -21,15 +21,18 @@ from pipeline.train import train
 from pipeline.training_data import emscad_examples, warehouse_examples
 from warehouse import connect
 
+CRAWL_TIMEOUT_S = 1800
 
-@task(name="crawl-site", retries=1, retry_delay_seconds=5, task_run_name="crawl-{site}")
+
+@task(name="crawl-site", retries=1, retry_delay_seconds=5, task_run_name="crawl-{site}", tags=["crawl"])
 def crawl_site_task(site: str, db_path: str, base_url: str | None) -> dict[str, Any]:
-    summary = crawl_site(site, Path(db_path), base_url=base_url)
+    # The subprocess enforces the time limit: Prefect cannot interrupt a running synchronous task.
+    summary = crawl_site(site, Path(db_path), base_url=base_url, timeout_s=CRAWL_TIMEOUT_S)
     get_run_logger().info("crawled %s: %s", site, summary)
     return asdict(summary)
 
 
-@task(name="extract-features")
+@task(name="extract-features", retries=1, timeout_seconds=3600)
 def extract_task(db_path: str) -> int:
     con = connect(db_path)
     try:
@@ -38,7 +41,7 @@ def extract_task(db_path: str) -> int:
         con.close()
 
 
-@task(name="cross-ad-features")
+@task(name="cross-ad-features", retries=1, timeout_seconds=1800)
 def cross_ad_task(db_path: str) -> int:
     """Shared contacts, near-duplicate template clusters, posting velocity, salary z-scores (all ads)."""
     con = connect(db_path)
@@ -74,7 +77,7 @@ def ensure_champion_task(db_path: str, settings: Settings, allow_training: bool)
         con.close()
 
 
-@task(name="score-ads")
+@task(name="score-ads", retries=1, timeout_seconds=1800)
 def score_task(db_path: str, model_version: str) -> int:
     con = connect(db_path)
     try:
@@ -104,7 +107,10 @@ def crawl_and_score(
     settings = get_settings(db_path=db_path)
     database = str(settings.database)
     chosen = sites or sorted(base_urls or load_site_configs())
-    crawls = [crawl_site_task(site, database, (base_urls or {}).get(site)) for site in chosen]
+    crawls = [
+        crawl_site_task.with_options(tags={"crawl", f"site:{site}"})(site, database, (base_urls or {}).get(site))
+        for site in chosen
+    ]
     extracted = extract_task(database)
     cross_ad_task(database)
     imported = import_seed_labels_task(database, seed_labels, seed_label_source) if seed_labels else 0

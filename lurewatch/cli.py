@@ -32,36 +32,37 @@ def _print_top(settings: Settings, limit: int) -> None:
     from pipeline.explain import explain_ads
     from pipeline.model_registry import load_champion
     from pipeline.ranking import top_ads
-    from warehouse import connect
+    from warehouse import session
 
-    con = connect(settings.database)
-    try:
+    with session(settings.database) as con:
         model = load_champion(con)
         if model is None:
             raise typer.BadParameter("no champion model yet: run `lurewatch train` or `lurewatch demo`")
-        ranked = top_ads(con, model.version, limit)
+        ranked = top_ads(con, model.version or "", limit)
         reasons = explain_ads(con, model, [ad.ad_id for ad in ranked])
-    finally:
-        con.close()
     typer.echo(
-        f"\nTop {len(ranked)} riskiest ads (model {model.version}, alert threshold {model.threshold:.2f}):"
+        f"\nTop {len(ranked)} riskiest ads (model {model.version}, alert threshold {model.threshold:.2f}; "
+        "scores are calibrated probabilities):"
     )
     for rank, ad in enumerate(ranked, start=1):
-        typer.echo(f"\n{rank:>2}. {ad.score:.3f}  [{ad.site_id} · {ad.language}]  {safe_text(ad.title, 90)}")
+        flag = "!" if ad.score >= model.threshold else " "
+        typer.echo(f"\n{rank:>2}.{flag}{ad.score:.3f}  [{ad.site_id} · {ad.language}]  {safe_text(ad.title, 90)}")
         typer.echo(f"    {safe_text(ad.url)}")
         for reason in reasons.get(ad.ad_id, []):
             if reason.contribution <= 0:
                 continue
             quotes = ", ".join(f"“{safe_text(text, 40)}”" for text in reason.evidence[:3])
-            typer.echo(
-                f"      +{reason.contribution:.2f}  {reason.feature}" + (f": {quotes}" if quotes else "")
-            )
+            label = reason.label or reason.feature
+            typer.echo(f"      +{reason.contribution:.2f}  {safe_text(label, 60)}" + (f": {quotes}" if quotes else ""))
 
 
 @app.command()
 def demo(
     db: DbOption = None,
     top: Annotated[int, typer.Option(help="How many of the riskiest ads to print")] = 10,
+    port_base: Annotated[
+        int, typer.Option(help="Fixture sites listen on this port and the next two (fixed, so re-runs match URLs)")
+    ] = 8701,
 ) -> None:
     """Serve the bundled fixture sites on 127.0.0.1, crawl, extract, score, and print the riskiest ads."""
     settings = _settings(db)
@@ -69,7 +70,9 @@ def demo(
     from flows.crawl_and_score import crawl_and_score
 
     seed = [(ad["site"], ad["ref"], bool(ad["label"])) for ad in load_ads() if ad["split"] == "train"]
-    with FixtureSites() as sites:
+    from fixture_sites.server import SITE_NAMES
+
+    with FixtureSites(ports={name: port_base + i for i, name in enumerate(SITE_NAMES)}) as sites:
         typer.echo("Fixture sites: " + ", ".join(f"{k} {v}" for k, v in sorted(sites.base_urls.items())))
         result = crawl_and_score(
             base_urls=sites.base_urls,
@@ -127,34 +130,45 @@ def extract(db: DbOption = None) -> None:
 @app.command()
 def train(
     db: DbOption = None,
-    promote: Annotated[bool, typer.Option(help="Make the new model the champion")] = False,
+    promote: Annotated[
+        bool, typer.Option(help="Make the new model the champion even if it loses the comparison")
+    ] = False,
     emscad: Annotated[bool, typer.Option(help="Include the EMSCAD real-ads training CSV")] = True,
+    emscad_limit: Annotated[int | None, typer.Option(help="Use only this many EMSCAD rows (quick runs)")] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds")] = 5,
+    min_gain: Annotated[float, typer.Option(help="PR-AUC margin a challenger needs over the champion")] = 0.0,
 ) -> None:
-    """Train a model from warehouse labels (+ EMSCAD), print cross-validated metrics, register it."""
+    """Train a challenger from warehouse labels (+ EMSCAD), print cross-validated metrics per slice, register it,
+    and promote it only if it beats the champion on the frozen evaluation set (the first model always wins)."""
     settings = _settings(db)
     from features import FeatureExtractor
-    from pipeline.model_registry import champion_version, register
-    from pipeline.train import train as train_model
-    from pipeline.training_data import emscad_examples, warehouse_examples
-    from warehouse import connect
+    from pipeline.model_registry import current_user, set_champion
+    from pipeline.retraining import read_training_set, register_and_decide, train_challenger
+    from pipeline.training_set import TrainingSet
+    from warehouse import session
 
-    con = connect(settings.database)
-    try:
-        examples = warehouse_examples(con) + (emscad_examples(settings.emscad_train_csv) if emscad else [])
-        typer.echo(f"training on {len(examples)} labelled ads ({sum(e.label for e in examples)} lures)")
-        model = train_model(examples, FeatureExtractor(), seed=settings.random_seed)
-        first = champion_version(con) is None
-        version = register(con, model, settings.models, created_by="cli", promote=promote or first)
-    finally:
-        con.close()
-    typer.echo(f"{'slice':<22}{'n':>6}{'lures':>7}{'PR-AUC':>8}{'ROC-AUC':>9}{'F1':>7}{'P@20':>7}")
-    for name, m in model.metrics.items():
-        if isinstance(m, dict):
-            typer.echo(
-                f"{name:<22}{m['n']:>6}{m['positives']:>7}{m['pr_auc']:>8.3f}{m['roc_auc']:>9.3f}"
-                f"{m['f1']:>7.3f}{m['precision_at_20']:>7.2f}"
-            )
-    typer.echo(f"registered {version}{' as champion' if promote or first else ' as challenger'}")
+    data: TrainingSet = read_training_set(
+        settings.database, settings.emscad_train_csv if emscad else None, emscad_limit
+    )
+    lures = sum(e.label for e in data.examples)
+    typer.echo(
+        f"training on {len(data.examples)} labelled ads ({lures} lures; {data.excluded} left out as evaluation "
+        f"rows or their near-duplicates); evaluation set: {data.evaluation.description}"
+    )
+    extractor = FeatureExtractor()
+    model = train_challenger(
+        data, extractor, seed=settings.random_seed, folds=folds, review_budget=settings.review_budget
+    )
+    actor = current_user(settings)
+    report = register_and_decide(
+        settings.database, model, data, extractor, models_dir=settings.models, actor=actor, min_gain=min_gain
+    )
+    for line in report.lines():
+        typer.echo(line)
+    if promote and not report.promoted:
+        with session(settings.database) as con:
+            set_champion(con, report.version, actor, "forced with `lurewatch train --promote`")
+        typer.echo(f"{report.version} promoted by operator override (--promote)")
 
 
 @app.command()
@@ -168,21 +182,21 @@ def score(
     from features import FeatureExtractor
     from pipeline.model_registry import load_champion
     from pipeline.score import score_csv, score_pending
-    from warehouse import connect
+    from warehouse import session
 
-    con = connect(settings.database)
-    try:
+    with session(settings.database) as con:
         model = load_champion(con)
         if model is None:
             raise typer.BadParameter("no champion model yet: run `lurewatch train` first")
         if input is None:
             typer.echo(f"scored {score_pending(con, model)} ads with {model.version}")
             return
-    finally:
-        con.close()
     target = output or input.with_name(input.stem + ".scored.csv")
     count = score_csv(model, FeatureExtractor(), input, target)
-    typer.echo(f"scored {count} rows with {model.version} -> {target}")
+    typer.echo(
+        f"scored {count} rows with {model.version} -> {target} "
+        f"(calibrated probabilities; alert threshold {model.threshold:.3f})"
+    )
 
 
 @app.command()
@@ -229,6 +243,116 @@ def serve_fixtures(port_base: Annotated[int, typer.Option(help="First port")] = 
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+models_app = typer.Typer(no_args_is_help=True, help="The model registry: list, show, compare, promote, roll back.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(db: DbOption = None) -> None:
+    """Every registered model: status, who trained it when, on how many ads, and its honest CV PR-AUC."""
+    settings = _settings(db)
+    from pipeline.model_registry import list_models
+    from warehouse import session
+
+    with session(settings.database) as con:
+        rows = list_models(con)
+    typer.echo(
+        f"{'version':<30}{'status':<12}{'created':<18}{'by':<14}{'ads':>6}{'grouped PR-AUC':>16}"
+        f"{'threshold':>10}{'exp. prec.':>11}"
+    )
+    for r in rows:
+        grouped = r.metrics.get("cv", {}).get("grouped", {}).get("overall", {}).get("pr_auc")
+        typer.echo(
+            f"{r.version:<30}{r.status:<12}{r.created_at:%Y-%m-%d %H:%M}  {r.created_by[:13]:<14}"
+            f"{r.n_train or 0:>6}{_num(grouped, 16, 4)}{_num(r.threshold, 10, 3)}{_num(r.expected_precision, 11, 2)}"
+        )
+
+
+def _num(value: float | None, width: int, digits: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
+
+
+@models_app.command("show")
+def models_show(
+    version: Annotated[str | None, typer.Argument(help="Model version (default: the champion)")] = None,
+    db: DbOption = None,
+) -> None:
+    """A model's cross-validated metrics per slice, calibration and review-budget threshold."""
+    settings = _settings(db)
+    from pipeline.model_registry import champion_version, list_models
+    from pipeline.report import training_report
+    from warehouse import session
+
+    with session(settings.database) as con:
+        version = version or champion_version(con)
+        rows = [r for r in list_models(con) if r.version == version]
+    if not rows:
+        raise typer.BadParameter(f"no model {version!r} in the registry")
+    row = rows[0]
+    typer.echo(f"{row.version}: {row.status}, trained by {row.created_by} at {row.created_at:%Y-%m-%d %H:%M}")
+    for line in training_report(row.metrics):
+        typer.echo(line)
+
+
+@models_app.command("compare")
+def models_compare(
+    a: Annotated[str, typer.Argument(help="First model version")],
+    b: Annotated[str, typer.Argument(help="Second model version")],
+    db: DbOption = None,
+) -> None:
+    """Score two models on the same frozen evaluation rows (neither trained on them) and compare per slice."""
+    settings = _settings(db)
+    from features import FeatureExtractor
+    from pipeline.champion import compare_versions
+    from pipeline.evaluation_set import frozen_evaluation_set
+    from pipeline.report import comparison_table
+    from warehouse import session
+
+    evaluation = frozen_evaluation_set(settings.emscad_train_csv)
+    with session(settings.database) as con:
+        try:
+            rows, first, second = compare_versions(con, a, b, evaluation, FeatureExtractor())
+        except LookupError as error:
+            raise typer.BadParameter(str(error)) from error
+    typer.echo(f"frozen evaluation set {evaluation.fingerprint}: {rows} rows neither model trained on")
+    for line in comparison_table(a, first, b, second):
+        typer.echo(line)
+
+
+@models_app.command("rollback")
+def models_rollback(db: DbOption = None) -> None:
+    """Put the previous champion back (the current one is marked rolled_back)."""
+    settings = _settings(db)
+    from pipeline.model_registry import current_user, rollback
+    from warehouse import session
+
+    with session(settings.database) as con:
+        try:
+            old, restored = rollback(con, current_user(settings))
+        except LookupError as error:
+            raise typer.BadParameter(str(error)) from error
+    typer.echo(f"rolled back {old}; champion is now {restored} (run `lurewatch score` to fill in its scores)")
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[str, typer.Argument(help="Model version to make champion")],
+    reason: Annotated[str, typer.Option(help="Why (recorded)")] = "manual promotion",
+    db: DbOption = None,
+) -> None:
+    """Make a registered model the champion without a comparison (recorded as a manual promotion)."""
+    settings = _settings(db)
+    from pipeline.model_registry import current_user, set_champion
+    from warehouse import session
+
+    with session(settings.database) as con:
+        try:
+            set_champion(con, version, current_user(settings), reason)
+        except LookupError as error:
+            raise typer.BadParameter(str(error)) from error
+    typer.echo(f"champion is now {version}")
 
 
 if __name__ == "__main__":

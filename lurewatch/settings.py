@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     db_path: Path | None = Field(
         default=None, description="DuckDB file; defaults to <data_dir>/lurewatch.duckdb."
     )
-    models_dir: Path | None = Field(default=None, description="Model files; defaults to <data_dir>/models.")
+    models_dir: Path | None = Field(
+        default=None, description="Model files; defaults to a models/ directory beside the DuckDB file."
+    )
     emscad_train_csv: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "data" / "emscad" / "train.csv",
         description="Real labelled job ads (EMSCAD subset) used as extra training data.",
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
 
     @property
     def models(self) -> Path:
-        return self.models_dir or self.data_dir / "models"
+        return self.models_dir or self.database.parent / "models"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -117,7 +117,8 @@ def _build_scope(
         WITH base AS (
             SELECT a.ad_id, a.site_id,
                    coalesce(f.language, a.page_language, 'unknown') AS language,
-                   coalesce(nullif(upper(trim(a.country)), ''), '??') AS country,
+                   CASE WHEN regexp_matches(upper(trim(a.country)), '^[A-Z][A-Z]$') THEN upper(trim(a.country))
+                        ELSE '??' END AS country,
                    CAST(date_trunc('week', coalesce(a.posted, CAST(a.first_seen AS DATE))) AS DATE) AS week,
                    s.score
             FROM ads a

@@ -16,6 +16,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from digest.config import Recipient
 from digest.model import DIGEST_FORMAT_VERSION, DigestData
 from digest.view import DigestView
+from lurewatch.csv_safety import neutralise_value
 
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
 _TEMPLATE_SUFFIXES = (".j2", ".css", ".html")
@@ -88,8 +89,8 @@ def render_csv(view: DigestView) -> list[RenderedFile]:
     for table in view.csv_tables():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(table.header)
-        writer.writerows(table.rows)
+        writer.writerow([neutralise_value(cell) for cell in table.header])
+        writer.writerows([neutralise_value(cell) for cell in row] for row in table.rows)
         files.append(RenderedFile(f"{table.name}.csv", buffer.getvalue().encode("utf-8-sig"), "text/csv"))
     return files
 

@@ -11,16 +11,11 @@ from typing import Any
 
 import duckdb
 
+from lurewatch.csv_safety import neutralise
 from review_app.ad_view import AdDetail
 from review_app.indicators import info
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ("section", "item", "field", "value")
-
-
-def neutralise(cell: str) -> str:
-    """Prefix a quote to cells a spreadsheet would treat as a formula (OWASP CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
 def _plain(value: Any) -> Any:

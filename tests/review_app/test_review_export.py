@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from review_support import ReviewEnv, query
 
-from review_app.export import FORMULA_TRIGGERS, neutralise
+from lurewatch.csv_safety import FORMULA_TRIGGERS, neutralise
 
 
 def _linked_ad(env: ReviewEnv) -> int:

@@ -1,0 +1,287 @@
+"""A failing machine: each writer of the warehouse is SIGKILLed in the middle of its work (no cleanup, no atexit, like a
+power cut). Afterwards the warehouse is consistent - every unit of work is all there or not there at all (DuckDB
+transactions + WAL) - and running the job again finishes it without duplicating anything."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rel_support import (
+    ANALYSTS,
+    Analyst,
+    Progress,
+    ReviewProcess,
+    build_quick_warehouse,
+    create_accounts,
+    fixture_rows,
+    query,
+)
+
+from crawlers.run import crawl_site
+from warehouse import session
+
+
+def _wait_for_log(path: Path, needle: str, process: Progress, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and needle in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        assert process.process.poll() is None, "the crawl ended before it could be killed"
+        time.sleep(0.02)
+    raise AssertionError(f"no {needle!r} in {path} within {timeout_s} s")
+
+
+def test_killed_crawl_keeps_whole_batches_and_a_rerun_completes_without_duplicates(
+    fixture_servers: Any, tmp_path: Path
+) -> None:
+    """A crawl writing 10-ad batches is SIGKILLed right after its first batch is flushed: the ads written are whole
+    (each with its snapshot and page validators), the run stays 'running'. The next crawl marks it failed, stores
+    every ad of the site exactly once and adds no second snapshot for an ad that did not change."""
+    db, log = tmp_path / "crawl.duckdb", tmp_path / "crawl.log"
+    site, expected = "balticjobs", 165
+    crawl = Progress(
+        [sys.executable, "-m", "crawlers.run", "--site", site, "--db", str(db), "--base-url",
+         fixture_servers.base_urls[site], "--batch-size", "10", "--log-file", str(log)],
+        env={"LUREWATCH_CRAWL_DELAY_S": "0.05"},  # a few seconds of crawl: time to kill it mid-way
+    )
+    try:
+        _wait_for_log(log, "flushed", crawl)
+    finally:
+        crawl.kill()
+    with session(db) as con:
+        ads, without_snapshot, runs, orphans = con.execute(
+            """SELECT (SELECT count(*) FROM ads),
+                      (SELECT count(*) FROM ads a
+                       WHERE NOT EXISTS (SELECT 1 FROM ad_snapshots s WHERE s.ad_id = a.ad_id)),
+                      (SELECT list(status) FROM crawl_runs),
+                      (SELECT count(*) FROM crawl_pages p WHERE NOT EXISTS (SELECT 1 FROM ads a WHERE a.url = p.ad_url))
+            """
+        ).fetchall()[0]
+    assert 0 < ads < expected and ads % 10 == 0
+    assert without_snapshot == 0 and orphans == 0 and runs == ["running"]
+
+    summary = crawl_site(site, db, fixture_servers.base_urls[site])
+    assert summary.status == "finished" and summary.complete
+    with session(db) as con:
+        total, urls, statuses, max_snapshots = con.execute(
+            """SELECT count(*), count(DISTINCT url), (SELECT list(status ORDER BY run_id) FROM crawl_runs),
+                      (SELECT max(n) FROM (SELECT count(*) AS n FROM ad_snapshots GROUP BY ad_id))
+               FROM ads"""
+        ).fetchall()[0]
+    assert total == urls == expected
+    assert statuses == ["failed", "finished"] and max_snapshots == 1
+
+
+EXTRACT_CHILD = textwrap.dedent(
+    """
+    import sys
+    from pipeline import feature_store
+    from warehouse import connect
+
+    original = feature_store._store
+
+    def store(con, rows, found):
+        original(con, rows, found)
+        print("stored", len(rows), flush=True)
+
+    feature_store._store = store
+    con = connect(sys.argv[1])
+    feature_store.extract_pending(con, batch_size=int(sys.argv[2]))
+    print("done", flush=True)
+    """
+)
+
+
+def test_killed_feature_extraction_keeps_whole_batches_and_resumes(tmp_path: Path) -> None:
+    """Extraction over 1,484 ads in batches of 100 is SIGKILLed after two stored batches: features and entities
+    exist for whole batches only (no ad has entities without features). Re-running extracts exactly the rest; every
+    ad has one feature row and no entity is duplicated."""
+    db = build_quick_warehouse(tmp_path / "extract.duckdb", old_share=0.0, extract=False)
+    with session(db) as con:
+        from warehouse.ads import upsert_ads
+
+        upsert_ads(con, [row for row, _ in fixture_rows(4)[371:]], None)
+        total = con.execute("SELECT count(*) FROM ads").fetchall()[0][0]
+    assert total == 4 * 371
+    child = Progress([sys.executable, "-c", EXTRACT_CHILD, str(db), "100"])
+    try:
+        child.wait_for(r"^stored")
+        child.wait_for(r"^stored")
+    finally:
+        child.kill()
+    features, stray = query(
+        db, "SELECT (SELECT count(*) FROM features), (SELECT count(*) FROM entities e WHERE NOT EXISTS "
+        "(SELECT 1 FROM features f WHERE f.ad_id = e.ad_id))"
+    )[0]
+    assert features % 100 == 0 and 200 <= features < total and stray == 0
+
+    from pipeline.feature_store import extract_pending
+
+    with session(db) as con:
+        assert extract_pending(con, batch_size=500) == total - features
+        rows, distinct_ads, entities, distinct_entities = con.execute(
+            """SELECT (SELECT count(*) FROM features), (SELECT count(DISTINCT ad_id) FROM features),
+                      (SELECT count(*) FROM entities),
+                      (SELECT count(*) FROM (SELECT DISTINCT ad_id, kind, value, start_pos FROM entities))"""
+        ).fetchall()[0]
+        assert extract_pending(con) == 0
+    assert rows == distinct_ads == total and entities == distinct_entities > 1000
+
+
+SCORE_CHILD = textwrap.dedent(
+    """
+    import sys
+    from pipeline import score
+    from pipeline.model_registry import load_champion
+    from warehouse import connect
+
+    original = score.store_scores
+
+    def store(*args, **kwargs):
+        original(*args, **kwargs)
+        print("stored", flush=True)
+
+    score.store_scores = store
+    con = connect(sys.argv[1])
+    con.execute("DELETE FROM scores").fetchall()
+    score.score_pending(con, load_champion(con), batch_size=int(sys.argv[2]))
+    print("done", flush=True)
+    """
+)
+
+
+def test_killed_scoring_keeps_whole_batches_and_resumes(flow_warehouse: Path, copy_db: Any) -> None:
+    """Scoring in batches of 40 is SIGKILLed after its second batch: whole batches of scores, each for the champion
+    version and the ad's current text; re-running scores exactly the rest."""
+    from pipeline.model_registry import load_champion
+    from pipeline.score import score_pending
+
+    db = copy_db(flow_warehouse)
+    child = Progress([sys.executable, "-c", SCORE_CHILD, str(db), "40"])
+    try:
+        child.wait_for(r"^stored")
+        child.wait_for(r"^stored")
+    finally:
+        child.kill()
+    with session(db) as con:
+        scored, stale = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE s.content_hash <> a.content_hash) "
+            "FROM scores s JOIN ads a USING (ad_id)"
+        ).fetchall()[0]
+        total = con.execute("SELECT count(*) FROM features").fetchall()[0][0]
+        assert scored % 40 == 0 and 80 <= scored < total and stale == 0
+        model = load_champion(con)
+        assert model is not None
+        assert score_pending(con, model) == total - scored
+        assert con.execute("SELECT count(*), count(DISTINCT ad_id) FROM scores").fetchall() == [(total, total)]
+
+
+RETENTION_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from warehouse import connect, retention
+    from warehouse.pseudonymise import Pseudonymiser
+
+    original = retention._mask_snapshots
+
+    def mask_then_stall(*args, **kwargs):
+        done = original(*args, **kwargs)
+        print("snapshots masked, not committed", done, flush=True)
+        time.sleep(120)  # killed here: ads, entities, evidence and snapshots changed, nothing committed
+        return done
+
+    retention._mask_snapshots = mask_then_stall
+    con = connect(sys.argv[1])
+    retention.apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
+    """
+)
+
+
+def test_killed_retention_run_changes_nothing_and_reruns_cleanly(quick_warehouse: Path, copy_db: Any) -> None:
+    """The retention job is one transaction: killed after rewriting every table it touches but before COMMIT, the
+    warehouse is exactly as before (no half-pseudonymised ad, no run recorded); the next run does all of it."""
+    from warehouse.pseudonymise import Pseudonymiser
+    from warehouse.retention import apply_retention
+
+    db = copy_db(quick_warehouse)
+    dump = ("SELECT (SELECT list(md5(title || body || coalesce(contact_text, '')) ORDER BY ad_id) FROM ads), "
+            "(SELECT list(value ORDER BY entity_id) FROM entities), "
+            "(SELECT list(md5(page_text) ORDER BY ad_id, fetched_at) FROM ad_snapshots), "
+            "(SELECT list(md5(evidence::VARCHAR) ORDER BY ad_id) FROM features), "
+            "(SELECT count(*) FROM retention_runs)")
+    before = query(db, dump)
+    child = Progress([sys.executable, "-c", RETENTION_CHILD, str(db)])
+    try:
+        child.wait_for(r"^snapshots masked, not committed [1-9]")
+    finally:
+        child.kill()
+    assert query(db, dump) == before
+    with session(db) as con:
+        report = apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
+    assert report.ads > 100 and report.snapshots > 100
+    assert query(db, dump) != before
+
+
+def test_killed_review_app_loses_no_acknowledged_decision(flow_warehouse: Path, copy_db: Any) -> None:
+    """Four analysts post decisions as fast as they can; the app (uvicorn, its own process) is SIGKILLed in the middle
+    of it. After a restart (which replays the fsync'd journal) every decision that was acknowledged (303) is in the
+    warehouse exactly once, nothing else is, and the audit trail is whole."""
+    db = copy_db(flow_warehouse)
+    create_accounts(db, ANALYSTS[:4], admin=False)
+    ad_ids = [row[0] for row in query(db, "SELECT ad_id FROM ads ORDER BY ad_id")]
+    app = ReviewProcess(db, {"LUREWATCH_REVIEW_DECISION_LOCK_TIMEOUT_S": "1"})
+    acknowledged: list[tuple[str, int, str]] = []
+    failed: list[str] = []
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def analyst(index: int) -> None:
+        name, password = ANALYSTS[index]
+        client = Analyst(app.url, timeout_s=20)
+        try:
+            assert client.login(name, password).status_code == 303
+            for n, ad_id in enumerate(ad_ids[index::4][:60]):
+                label = ("lure", "not_lure", "unsure")[n % 3]
+                try:
+                    response = client.decide(ad_id, label, note=f"{name} {n}")
+                except Exception as error:  # the app died under us
+                    with lock:
+                        failed.append(type(error).__name__)
+                    if killed.is_set():
+                        return
+                    continue
+                if response.status_code == 303:
+                    with lock:
+                        acknowledged.append((name, ad_id, label))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=analyst, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    while len(acknowledged) < 30 and time.monotonic() < deadline and any(t.is_alive() for t in threads):
+        time.sleep(0.01)
+    app.kill()
+    killed.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(acknowledged) >= 30 and failed, (len(acknowledged), failed)
+
+    restarted = ReviewProcess(db)
+    restarted.stop()
+    rows = query(db, "SELECT analyst, ad_id, label, event_id, action FROM labels WHERE source = 'analyst'")
+    stored = Counter((r[0], r[1], r[2]) for r in rows)
+    assert all(stored[item] == 1 for item in acknowledged), "an acknowledged decision was lost or duplicated"
+    assert len(rows) == len({r[3] for r in rows}) and all(r[4] == "decide" for r in rows)
+    assert len(rows) - len(acknowledged) <= 4  # at most the requests in flight when the app died
+    journal = db.with_name(db.name + ".review-journal.jsonl")
+    assert not journal.exists() or journal.stat().st_size == 0
+    assert query(db, "SELECT count(*) FROM labels l WHERE NOT EXISTS (SELECT 1 FROM ads a WHERE a.ad_id = l.ad_id)") \
+        == [(0,)]

@@ -1,0 +1,362 @@
+"""Data retention: contacts of ads not seen for N days are pseudonymised (or deleted) and masked in the text.
+
+What one run does, in a single transaction (a crash or ``kill -9`` leaves the warehouse exactly as before):
+
+* **Due ads**: ``last_seen`` older than the cutoff (``now - days``), not processed yet (or seen again / re-extracted
+  with plain contact values since they were processed).
+* **entities** of due ads: ``value`` and ``raw`` become the keyed pseudonym of the value (``mode="pseudonymise"``,
+  see :mod:`warehouse.pseudonymise`: equal values keep equal pseudonyms, so shared-contact links survive) or the rows
+  are deleted (``mode="delete"``).
+* **ads.title / body / contact_text** of due ads: every contact span (the entity offsets, every occurrence of the
+  raw and normalised values, and whatever ``find_contacts`` finds) is masked with ``•``, length-preserving, so every
+  stored offset stays valid. ``content_hash`` is left as it was: it fingerprints the text as crawled, so neither
+  feature extraction nor scoring nor the crawler's change detection sees a "changed" ad.
+* **features.evidence** texts overlapping a masked span are rewritten from the masked text.
+* **ad_snapshots.page_text** of due ads, and every superseded snapshot older than the cutoff, masked the same way
+  (``content_hash`` kept, so a re-crawl of an unchanged page still adds no snapshot).
+* ``labels`` (the append-only audit trail), scores, features vectors, clusters and cross-ad features are untouched.
+
+``retention_runs`` records each run (period, cutoff, mode, key fingerprint, counts); ``retention_ads`` /
+``retention_snapshots`` make re-runs cheap and idempotent. A run refuses a pseudonymisation key other than the one
+earlier runs used (pseudonyms would stop matching) unless ``allow_key_change`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.pseudonymise import (
+    DIGEST_HEX,
+    PREFIX,
+    Pseudonymiser,
+    PseudonymKeyError,
+    is_pseudonym,
+    mask_spans,
+    mask_strings,
+    split_ad_text,
+)
+from warehouse.records import ad_text
+
+Mode = Literal["pseudonymise", "delete"]
+MODES: tuple[Mode, ...] = ("pseudonymise", "delete")
+#: Finds contact spans in a text (``features.extract_contacts`` in production; injected, so that the warehouse
+#: package imports nothing above it).
+ContactFinder = Callable[[str], Iterable[tuple[int, int]]]
+PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
+CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    run_id: int | None  # None for a dry run (nothing is recorded)
+    days: int
+    cutoff: datetime
+    mode: str
+    dry_run: bool
+    key_id: str | None
+    ads: int  # ads whose title/body/contact line changed or whose contacts were processed
+    entities: int
+    snapshots: int
+    evidence: int
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["cutoff"] = self.cutoff.isoformat(sep=" ")
+        return values
+
+
+@dataclass(slots=True)
+class _Entity:
+    entity_id: int
+    ad_id: int
+    kind: str
+    value: str
+    raw: str
+    start: int
+    end: int
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, key_id: str, allow_key_change: bool) -> None:
+    used = {
+        str(row[0])
+        for row in con.execute(
+            "SELECT DISTINCT key_id FROM retention_runs WHERE mode = 'pseudonymise' AND key_id IS NOT NULL"
+        ).fetchall()
+    }
+    if used - {key_id} and not allow_key_change:
+        raise PseudonymKeyError(
+            f"earlier retention runs used pseudonymisation key(s) {sorted(used)}, this key is {key_id}: pseudonyms "
+            "would no longer match (linked ads split). Use the same key, or pass allow_key_change / "
+            "--allow-key-change deliberately."
+        )
+
+
+def _due_ads(con: duckdb.DuckDBPyConnection, cutoff: datetime, mode: Mode) -> list[tuple[Any, ...]]:
+    plain = "TRUE" if mode == "delete" else f"NOT regexp_matches(e.value, '{PSEUDONYM_SQL_PATTERN}')"
+    return con.execute(
+        f"""
+        SELECT a.ad_id, a.title, a.body, a.contact_text
+        FROM ads a LEFT JOIN retention_ads r USING (ad_id)
+        WHERE a.last_seen < $cutoff
+          AND (r.ad_id IS NULL OR a.last_seen > r.processed_at
+               OR EXISTS (SELECT 1 FROM entities e WHERE e.ad_id = a.ad_id AND {plain}))
+        ORDER BY a.ad_id
+        """,
+        {"cutoff": cutoff},
+    ).fetchall()
+
+
+def _entities(con: duckdb.DuckDBPyConnection, ad_ids: Sequence[int]) -> dict[int, list[_Entity]]:
+    rows = con.execute(
+        "SELECT entity_id, ad_id, kind, value, raw, start_pos, end_pos FROM entities "
+        "WHERE ad_id IN (SELECT unnest(?::BIGINT[])) ORDER BY ad_id, start_pos",
+        [list(ad_ids)],
+    ).fetchall()
+    found: dict[int, list[_Entity]] = {}
+    for row in rows:
+        found.setdefault(int(row[1]), []).append(_Entity(int(row[0]), int(row[1]), *row[2:5], int(row[5]), int(row[6])))
+    return found
+
+
+def _needles(entities: Iterable[_Entity]) -> set[str]:
+    """Strings to mask wherever they occur: raw and normalised values that are not pseudonyms already."""
+    return {s for e in entities for s in (e.raw, e.value) if s and not is_pseudonym(s)}
+
+
+def _mask(text: str, spans: Iterable[tuple[int, int]], needles: Iterable[str], finder: ContactFinder | None) -> str:
+    masked = mask_strings(mask_spans(text, spans), needles)
+    if finder is not None:
+        masked = mask_spans(masked, finder(masked))
+    return masked
+
+
+def apply_retention(
+    con: duckdb.DuckDBPyConnection,
+    days: int,
+    *,
+    mode: Mode = "pseudonymise",
+    pseudonymiser: Pseudonymiser | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    find_contacts: ContactFinder | None = None,
+    allow_key_change: bool = False,
+) -> RetentionReport:
+    """Apply the retention period ``days`` (see the module docstring). ``dry_run`` computes the exact counts and
+    rolls everything back."""
+    if days < 1:
+        raise ValueError("the retention period must be at least 1 day")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    if mode == "pseudonymise" and pseudonymiser is None:
+        raise PseudonymKeyError("mode 'pseudonymise' needs a pseudonymisation key (see warehouse.pseudonymise)")
+    started = now or datetime.now()
+    cutoff = started - timedelta(days=days)
+    key_id = pseudonymiser.key_id if pseudonymiser is not None else None
+    if mode == "pseudonymise" and key_id is not None:
+        _check_key(con, key_id, allow_key_change)
+    registered: list[str] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_id = int(
+            con.execute(
+                "INSERT INTO retention_runs (started_at, days, cutoff, mode, dry_run, key_id) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING run_id",
+                [started, days, cutoff, mode, dry_run, key_id],
+            ).fetchall()[0][0]
+        )
+        due = _due_ads(con, cutoff, mode)
+        ads_changed = entities_changed = evidence_changed = 0
+        needles_by_ad: dict[int, set[str]] = {}
+        for offset in range(0, len(due), CHUNK):
+            chunk = due[offset : offset + CHUNK]
+            ad_ids = [int(row[0]) for row in chunk]
+            by_ad = _entities(con, ad_ids)
+            evidence_rows = dict(
+                con.execute(
+                    "SELECT ad_id, evidence FROM features WHERE ad_id IN (SELECT unnest(?::BIGINT[]))", [ad_ids]
+                ).fetchall()
+            )
+            new_ads: list[tuple[int, str, str, str | None]] = []
+            new_evidence: list[tuple[int, str]] = []
+            for ad_id, title, body, contact in chunk:
+                entities = by_ad.get(int(ad_id), [])
+                needles = _needles(entities)
+                needles_by_ad[int(ad_id)] = needles
+                text = ad_text(title, body)
+                spans = [(e.start, e.end) for e in entities if 0 <= e.start < e.end <= len(text)
+                         and text[e.start : e.end] == e.raw]
+                masked = _mask(text, spans, needles, find_contacts)
+                new_title, new_body = split_ad_text(masked, title)
+                new_contact = _mask(contact, [], needles, find_contacts) if contact else contact
+                if (new_title, new_body, new_contact) != (title, body, contact) or entities:
+                    ads_changed += 1
+                if (new_title, new_body, new_contact) != (title, body, contact):
+                    new_ads.append((int(ad_id), new_title, new_body, new_contact))
+                raw_evidence = evidence_rows.get(ad_id)
+                if raw_evidence and masked != text:
+                    items = json.loads(raw_evidence)
+                    touched = False
+                    for item in items:
+                        start, end = item.get("start"), item.get("end")
+                        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+                            if masked[start:end] != text[start:end]:
+                                item["text"] = masked[start:end]
+                                touched = True
+                        elif isinstance(item.get("text"), str):
+                            clean = mask_strings(item["text"], needles)
+                            touched |= clean != item["text"]
+                            item["text"] = clean
+                    if touched:
+                        new_evidence.append((int(ad_id), json.dumps(items, ensure_ascii=False)))
+            if new_ads:
+                con.register("_ret_ads", pa.table({
+                    "ad_id": pa.array([r[0] for r in new_ads], pa.int64()),
+                    "title": pa.array([r[1] for r in new_ads], pa.string()),
+                    "body": pa.array([r[2] for r in new_ads], pa.string()),
+                    "contact_text": pa.array([r[3] for r in new_ads], pa.string()),
+                }))
+                registered.append("_ret_ads")
+                con.execute(
+                    "UPDATE ads SET title = n.title, body = n.body, contact_text = n.contact_text "
+                    "FROM _ret_ads n WHERE ads.ad_id = n.ad_id"
+                ).fetchall()
+                con.unregister("_ret_ads")
+                registered.remove("_ret_ads")
+            if new_evidence:
+                con.register("_ret_evidence", pa.table({
+                    "ad_id": pa.array([r[0] for r in new_evidence], pa.int64()),
+                    "evidence": pa.array([r[1] for r in new_evidence], pa.string()),
+                }))
+                registered.append("_ret_evidence")
+                con.execute(
+                    "UPDATE features SET evidence = n.evidence::JSON FROM _ret_evidence n "
+                    "WHERE features.ad_id = n.ad_id"
+                ).fetchall()
+                con.unregister("_ret_evidence")
+                registered.remove("_ret_evidence")
+                evidence_changed += len(new_evidence)
+            all_entities = [e for ad_id in ad_ids for e in by_ad.get(ad_id, [])]
+            if mode == "delete":
+                entities_changed += len(all_entities)
+                con.execute(
+                    "DELETE FROM entities WHERE ad_id IN (SELECT unnest(?::BIGINT[]))", [ad_ids]
+                ).fetchall()
+            else:
+                assert pseudonymiser is not None
+                plain = [e for e in all_entities if not (is_pseudonym(e.value) and is_pseudonym(e.raw))]
+                if plain:
+                    aliases = [pseudonymiser.pseudonym(e.value) for e in plain]
+                    con.register("_ret_entities", pa.table({
+                        "entity_id": pa.array([e.entity_id for e in plain], pa.int64()),
+                        "value": pa.array(aliases, pa.string()),
+                    }))
+                    registered.append("_ret_entities")
+                    con.execute(
+                        "UPDATE entities SET value = n.value, raw = n.value FROM _ret_entities n "
+                        "WHERE entities.entity_id = n.entity_id"
+                    ).fetchall()
+                    con.unregister("_ret_entities")
+                    registered.remove("_ret_entities")
+                    entities_changed += len(plain)
+            con.execute(
+                "INSERT OR REPLACE INTO retention_ads (ad_id, processed_at, mode, run_id) "
+                "SELECT unnest(?::BIGINT[]), ?, ?, ?",
+                [ad_ids, started, mode, run_id],
+            ).fetchall()
+        snapshots = _mask_snapshots(con, cutoff, needles_by_ad, find_contacts, started, run_id)
+        con.execute(
+            "UPDATE retention_runs SET finished_at = now(), ads = ?, entities = ?, snapshots = ?, evidence = ? "
+            "WHERE run_id = ?",
+            [ads_changed, entities_changed, snapshots, evidence_changed, run_id],
+        ).fetchall()
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in registered:
+            con.unregister(name)
+    return RetentionReport(
+        None if dry_run else run_id, days, cutoff, mode, dry_run, key_id, ads_changed, entities_changed, snapshots,
+        evidence_changed,
+    )
+
+
+def _mask_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    cutoff: datetime,
+    needles_by_ad: dict[int, set[str]],
+    finder: ContactFinder | None,
+    started: datetime,
+    run_id: int,
+) -> int:
+    """Mask the snapshots of the ads just processed, and superseded snapshots older than the cutoff."""
+    rows = con.execute(
+        """
+        WITH latest AS (SELECT ad_id, max(fetched_at) AS fetched_at FROM ad_snapshots GROUP BY ad_id)
+        SELECT s.ad_id, s.fetched_at, s.content_hash, s.page_text
+        FROM ad_snapshots s JOIN latest l USING (ad_id)
+        WHERE NOT EXISTS (SELECT 1 FROM retention_snapshots r WHERE r.ad_id = s.ad_id
+                          AND r.fetched_at = s.fetched_at AND r.content_hash = s.content_hash)
+          AND (s.ad_id IN (SELECT unnest(?::BIGINT[]))
+               OR (s.fetched_at < ? AND s.fetched_at < l.fetched_at))
+        ORDER BY s.ad_id, s.fetched_at
+        """,
+        [list(needles_by_ad), cutoff],
+    ).fetchall()
+    if not rows:
+        return 0
+    missing = sorted({int(r[0]) for r in rows} - set(needles_by_ad))
+    extra = {ad_id: _needles(entities) for ad_id, entities in _entities(con, missing).items()} if missing else {}
+    changed: list[tuple[int, datetime, str, str]] = []
+    for ad_id, fetched_at, content_hash, page_text in rows:
+        needles = needles_by_ad.get(int(ad_id)) or extra.get(int(ad_id), set())
+        masked = _mask(page_text, [], needles, finder)
+        if masked != page_text:
+            changed.append((int(ad_id), fetched_at, content_hash, masked))
+    if changed:
+        con.register("_ret_snapshots", pa.table({
+            "ad_id": pa.array([r[0] for r in changed], pa.int64()),
+            "fetched_at": pa.array([r[1] for r in changed], pa.timestamp("us")),
+            "content_hash": pa.array([r[2] for r in changed], pa.string()),
+            "page_text": pa.array([r[3] for r in changed], pa.string()),
+        }))
+        try:
+            con.execute(
+                "UPDATE ad_snapshots SET page_text = n.page_text FROM _ret_snapshots n WHERE ad_snapshots.ad_id = "
+                "n.ad_id AND ad_snapshots.fetched_at = n.fetched_at AND ad_snapshots.content_hash = n.content_hash"
+            ).fetchall()
+        finally:
+            con.unregister("_ret_snapshots")
+    con.register("_ret_snapshot_keys", pa.table({
+        "ad_id": pa.array([int(r[0]) for r in rows], pa.int64()),
+        "fetched_at": pa.array([r[1] for r in rows], pa.timestamp("us")),
+        "content_hash": pa.array([r[2] for r in rows], pa.string()),
+    }))
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO retention_snapshots (ad_id, fetched_at, content_hash, processed_at, run_id) "
+            "SELECT ad_id, fetched_at, content_hash, ?, ? FROM _ret_snapshot_keys",
+            [started, run_id],
+        ).fetchall()
+    finally:
+        con.unregister("_ret_snapshot_keys")
+    return len(changed)
+
+
+def retention_history(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest retention runs, newest first."""
+    cursor = con.execute(
+        "SELECT run_id, started_at, finished_at, days, cutoff, mode, key_id, ads, entities, snapshots, evidence "
+        "FROM retention_runs ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

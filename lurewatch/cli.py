@@ -117,12 +117,14 @@ def crawl(
 def extract(db: DbOption = None) -> None:
     """Extract lure features for new or changed ads."""
     settings = _settings(db)
+    from pipeline.cross_ad_features import compute_cross_ad_features
     from pipeline.feature_store import extract_pending
     from warehouse import connect
 
     con = connect(settings.database)
     try:
         typer.echo(f"features extracted for {extract_pending(con)} ads")
+        typer.echo(f"cross-ad features computed for {compute_cross_ad_features(con)} ads")
     finally:
         con.close()
 
@@ -203,28 +205,6 @@ def score(
 def top(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many ads")] = 10) -> None:
     """Print the riskiest ads with the reasons for their scores."""
     _print_top(_settings(db), limit)
-
-
-@app.command()
-def health(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs")] = 20) -> None:
-    """Crawl health per site per run: pages, items, errors, selector misses."""
-    settings = _settings(db)
-    from warehouse import connect
-    from warehouse.crawl_runs import health as crawl_health
-
-    con = connect(settings.database)
-    try:
-        rows = crawl_health(con, limit)
-    finally:
-        con.close()
-    typer.echo(
-        f"{'run':>5} {'site':<14}{'status':<10}{'pages':>6}{'items':>6}{'new':>5}{'errors':>7}{'misses':>7}"
-    )
-    for r in rows:
-        typer.echo(
-            f"{r['run_id']:>5} {r['site_id']:<14}{r['status']:<10}{r['pages']:>6}{r['items']:>6}"
-            f"{r['ads_inserted']:>5}{r['errors']:>7}{r['selector_misses']:>7}"
-        )
 
 
 @app.command("serve-fixtures")
@@ -353,6 +333,24 @@ def models_promote(
         except LookupError as error:
             raise typer.BadParameter(str(error)) from error
     typer.echo(f"champion is now {version}")
+
+
+
+def _mount_sub_apps() -> None:
+    """Commands that live beside the area they drive (crawl health, review app, service, privacy)."""
+    from lurewatch.cli_crawl import app as crawl_cli
+    from lurewatch.cli_privacy import privacy_cli
+    from lurewatch.cli_review import review_cli, users_cli
+    from lurewatch.cli_service import app as service_cli
+
+    app.add_typer(crawl_cli)
+    app.add_typer(review_cli, name="review")
+    app.add_typer(users_cli, name="users")
+    app.add_typer(service_cli, name="service")
+    app.add_typer(privacy_cli, name="privacy")
+
+
+_mount_sub_apps()
 
 
 if __name__ == "__main__":

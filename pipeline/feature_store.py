@@ -29,11 +29,15 @@ def extractor_version() -> str:
 
 
 def _pending(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
+    """Ads without features, with changed text, or extracted by another extractor version — except that an ad
+    whose contacts retention pseudonymised (``retention_ads``) is re-extracted only when its text changed: its
+    masked text no longer holds the contacts, so a re-extraction would drop its pseudonymised links."""
     return con.execute(
         """
         SELECT a.ad_id, a.title, a.body, a.content_hash
         FROM ads a LEFT JOIN features f USING (ad_id)
-        WHERE f.ad_id IS NULL OR f.content_hash <> a.content_hash OR f.extractor_version <> ?
+        WHERE f.ad_id IS NULL OR f.content_hash <> a.content_hash
+           OR (f.extractor_version <> ? AND a.ad_id NOT IN (SELECT ad_id FROM retention_ads))
         ORDER BY a.ad_id
         """,
         [extractor_version()],

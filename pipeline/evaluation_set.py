@@ -1,0 +1,94 @@
+"""The frozen evaluation set on which a challenger must beat the champion.
+
+* the fixture ads of the ``eval`` split (templates never used for training; the demo and the crawl flow seed
+  only the ``train`` split's labels), and
+* a deterministic, template-disjoint slice of EMSCAD: the near-duplicate clusters whose smallest member text
+  hashes to 0 modulo ``EMSCAD_HOLDOUT_MODULUS`` (about 20 % of the rows, with all their near-duplicates).
+
+Its fingerprint (texts + labels) is recorded with every comparison. :func:`exclude_evaluation_rows` keeps the
+set out of training; models trained without it (e.g. by another flow) are still compared fairly because
+:mod:`pipeline.champion` leaves out every row either model trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from features.near_duplicates import cluster_ids
+from pipeline.folds import GROUPING_THRESHOLD
+from pipeline.training_data import Example, emscad_examples, fingerprint, text_keys
+from warehouse.records import ad_text
+
+EMSCAD_HOLDOUT_MODULUS = 5
+
+
+@dataclass
+class EvaluationSet:
+    examples: list[Example]
+    fingerprint: str
+    description: str
+
+    @property
+    def keys(self) -> np.ndarray:
+        return text_keys([e.text for e in self.examples])
+
+
+def fixture_eval_examples() -> list[Example]:
+    from fixture_sites import load_ads
+
+    return [
+        Example(
+            text=ad_text(ad["title"], ad["body"]),
+            label=int(ad["label"]),
+            source="fixture",
+            language=ad["lang"],
+            site=ad["site"],
+            external_id=ad["ref"],
+            group=ad["template"],
+        )
+        for ad in load_ads()
+        if ad["split"] == "eval"
+    ]
+
+
+def emscad_split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
+    """``(train_part, held_out_part)`` of EMSCAD rows, whole near-duplicate clusters on one side."""
+    texts = [e.text for e in examples]
+    clusters = cluster_ids(texts, GROUPING_THRESHOLD)
+    held = {
+        int(c)
+        for c in np.unique(clusters)
+        if int.from_bytes(hashlib.sha256(texts[int(c)].encode("utf-8")).digest()[:4], "big")
+        % EMSCAD_HOLDOUT_MODULUS
+        == 0
+    }
+    train = [e for e, c in zip(examples, clusters, strict=True) if int(c) not in held]
+    held_out = [e for e, c in zip(examples, clusters, strict=True) if int(c) in held]
+    return train, held_out
+
+
+def frozen_evaluation_set(emscad_csv: Path | None) -> EvaluationSet:
+    fixtures = fixture_eval_examples()
+    held_out = emscad_split(emscad_examples(emscad_csv))[1] if emscad_csv is not None else []
+    examples = fixtures + held_out
+    description = (
+        f"{len(fixtures)} fixture eval-split ads + {len(held_out)} held-out EMSCAD ads "
+        f"(template-disjoint 1/{EMSCAD_HOLDOUT_MODULUS} slice)"
+    )
+    return EvaluationSet(examples, fingerprint(examples), description)
+
+
+def exclude_evaluation_rows(examples: Sequence[Example], evaluation: EvaluationSet) -> tuple[list[Example], int]:
+    """Training examples minus any that are, or are near-duplicates of, evaluation rows; and how many went."""
+    if not examples:
+        return [], 0
+    texts = [e.text for e in examples] + [e.text for e in evaluation.examples]
+    clusters = cluster_ids(texts, GROUPING_THRESHOLD)
+    tainted = set(clusters[len(examples):].tolist())
+    kept = [e for e, c in zip(examples, clusters[: len(examples)], strict=True) if int(c) not in tainted]
+    return kept, len(examples) - len(kept)

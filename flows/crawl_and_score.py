@@ -15,11 +15,10 @@ from lurewatch.settings import Settings, get_settings
 from pipeline.cross_ad_features import compute_cross_ad_features
 from pipeline.feature_store import extract_pending
 from pipeline.label_import import import_labels
-from pipeline.model_registry import load_champion, register
+from pipeline.model_registry import champion_version, load_champion
+from pipeline.retraining import read_training_set, register_and_decide, train_challenger
 from pipeline.score import score_pending
-from pipeline.train import train
-from pipeline.training_data import emscad_examples, warehouse_examples
-from warehouse import connect
+from warehouse import connect, session
 
 CRAWL_TIMEOUT_S = 1800
 
@@ -62,19 +61,26 @@ def import_seed_labels_task(db_path: str, labels: list[tuple[str, str, bool]], s
 
 @task(name="ensure-champion")
 def ensure_champion_task(db_path: str, settings: Settings, allow_training: bool) -> str:
-    """Return the champion model version, training and promoting a first model if there is none."""
-    con = connect(db_path)
-    try:
-        model = load_champion(con)
-        if model is not None:
-            return model.version
-        if not allow_training:
-            raise RuntimeError("no champion model in the registry: run `lurewatch train` first")
-        examples = warehouse_examples(con) + emscad_examples(settings.emscad_train_csv)
-        trained = train(examples, FeatureExtractor(), seed=settings.random_seed)
-        return register(con, trained, settings.models, created_by="crawl_and_score", promote=True)
-    finally:
-        con.close()
+    """Return the champion model version, training a first model if there is none.
+
+    The warehouse is open only to read the training set and to register the model, never while it trains,
+    so the review app and crawls can use it meanwhile. The frozen evaluation rows stay out of training.
+    """
+    with session(db_path) as con:
+        version = champion_version(con)
+    if version is not None:
+        return version
+    if not allow_training:
+        raise RuntimeError("no champion model in the registry: run `lurewatch train` first")
+    extractor = FeatureExtractor()
+    data = read_training_set(Path(db_path), settings.emscad_train_csv)
+    model = train_challenger(data, extractor, seed=settings.random_seed, folds=5, review_budget=settings.review_budget)
+    report = register_and_decide(
+        Path(db_path), model, data, extractor, models_dir=settings.models, actor="crawl_and_score"
+    )
+    if not report.promoted:
+        raise RuntimeError(f"first model {report.version} was not promoted: {report.reason}")
+    return report.version
 
 
 @task(name="score-ads", retries=1, timeout_seconds=1800)

@@ -70,7 +70,10 @@ async def _exercise_service(api_url: str, week: str) -> dict[str, Any]:
             for deployment in await client.read_deployments():
                 flow = await client.read_flow(deployment.flow_id)
                 found[f"{flow.name}/{deployment.name}"] = deployment
-            return found if {"crawl_and_score_scaled/daily", "weekly_digest/weekly"} <= set(found) else None
+            expected = {"crawl_and_score_scaled/daily", "weekly_digest/weekly"}
+            if _retrain_available():  # the service registers deployments one by one: wait for all of them
+                expected.add("retrain/monthly")
+            return found if expected <= set(found) else None
 
         found = await _wait_for(deployments, 75, "the deployments to be registered")
         schedules = {

@@ -161,10 +161,10 @@ FeatureRow = tuple[int, str, str, str]  # ad_id, title, body, content_hash
 
 
 def read_feature_partitions(db_path: Path | str, size: int) -> list[list[FeatureRow]]:
-    from pipeline.feature_store import _pending
+    from pipeline.feature_store import pending_rows
 
     with session(db_path) as con:
-        rows = _pending(con)
+        rows = pending_rows(con)
     return [list(rows[start : start + size]) for start in range(0, len(rows), size)]
 
 
@@ -176,10 +176,10 @@ def extract_partition_task(rows: list[FeatureRow]) -> list[Any]:
 
 @task(name="write-features", cache_policy=NO_CACHE, **TASK_POLICIES["write-features"])
 def write_features_task(db_path: str, rows: list[FeatureRow], found: list[Any]) -> int:
-    from pipeline.feature_store import _store
+    from pipeline.feature_store import store_features
 
     with session(db_path) as con:
-        _store(con, rows, found)
+        store_features(con, rows, found)
     return len(rows)
 
 

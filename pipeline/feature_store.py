@@ -28,7 +28,7 @@ def extractor_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _pending(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
+def pending_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
     """Ads without features, with changed text, or extracted by another extractor version — except that an ad
     whose contacts retention pseudonymised (``retention_ads``) is re-extracted only when its text changed: its
     masked text no longer holds the contacts, so a re-extraction would drop its pseudonymised links."""
@@ -51,7 +51,7 @@ def _batches(
         yield rows[start : start + size]
 
 
-def _store(
+def store_features(
     con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str, str, str]], found: list[AdFeatures]
 ) -> None:
     version = extractor_version()
@@ -123,11 +123,11 @@ def extract_pending(
     con: duckdb.DuckDBPyConnection, extractor: FeatureExtractor | None = None, batch_size: int = 500
 ) -> int:
     """Extract and store features for every ad that needs it. Returns the number of ads processed."""
-    rows = _pending(con)
+    rows = pending_rows(con)
     if not rows:
         return 0
     extractor = extractor or FeatureExtractor()
     for batch in _batches(rows, batch_size):
         found = extractor.extract_many([ad_text(r[1], r[2]) for r in batch])
-        _store(con, batch, found)
+        store_features(con, batch, found)
     return len(rows)

@@ -1,4 +1,4 @@
--- 0006: per-ad facts and cross-ad features. pipeline/cross_ad.py recomputes both tables (and ad_clusters, from
+-- 0006: per-ad facts and cross-ad features. pipeline/cross_ad_features.py recomputes both tables (and ad_clusters, from
 -- 0003) for every ad after feature extraction; a re-run with the same data writes the same rows.
 
 -- What the extractor found in each ad, flattened for SQL (source: features.vector and features.evidence).

@@ -50,13 +50,7 @@ def crawl_site(
 
     ``env`` adds environment variables for the child (e.g. ``LUREWATCH_CRAWL_DELAY_S``).
     """
-    command = [sys.executable, "-m", "crawlers.run", "--site", site, "--db", str(db_path)]
-    if base_url:
-        command += ["--base-url", base_url]
-    if sites_dir is not None:
-        command += ["--sites-dir", str(sites_dir)]
-    if log_file is not None:
-        command += ["--log-file", str(log_file)]
+    command = _command(site, ["--db", str(db_path)], base_url, sites_dir, log_file)
     if batch_size is not None:
         command += ["--batch-size", str(batch_size)]
     if lock_timeout_s is not None:
@@ -69,7 +63,7 @@ def crawl_site(
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         raise CrawlError(f"crawl of {site!r} timed out after {timeout_s:g} s\n{_tail(stderr)}") from exc
-    summary_line = next((line for line in reversed(done.stdout.splitlines()) if line.startswith("{")), None)
+    summary_line = _last_json_line(done.stdout)
     if summary_line is None:  # a crawl that ran but failed still prints a summary (status "failed")
         raise CrawlError(
             f"crawl of {site!r} failed (exit code {done.returncode})\n"
@@ -82,6 +76,25 @@ def crawl_site(
     if summary.run_id is None:  # the run never started: nothing was recorded in the warehouse
         raise CrawlError(f"crawl of {site!r} did not start: {summary.error}\n{_tail(done.stderr)}")
     return summary
+
+
+def _command(
+    site: str, extra: list[str], base_url: str | None, sites_dir: Path | None, log_file: Path | None
+) -> list[str]:
+    """``python -m crawlers.run`` for one site, with the options crawl and preview share."""
+    command = [sys.executable, "-m", "crawlers.run", "--site", site, *extra]
+    if base_url:
+        command += ["--base-url", base_url]
+    if sites_dir is not None:
+        command += ["--sites-dir", str(sites_dir)]
+    if log_file is not None:
+        command += ["--log-file", str(log_file)]
+    return command
+
+
+def _last_json_line(stdout: str) -> str | None:
+    """The child prints its result as the last line starting with ``{``."""
+    return next((line for line in reversed(stdout.splitlines()) if line.startswith("{")), None)
 
 
 def _child_env(env: dict[str, str] | None) -> dict[str, str]:
@@ -103,19 +116,13 @@ def preview_site(
 ) -> dict[str, Any]:
     """Crawl ``site`` in a subprocess until ``limit`` ads were extracted, writing nothing; return the ads
     (as dicts), the selector misses and the error count. Raises :class:`CrawlError` like :func:`crawl_site`."""
-    command = [sys.executable, "-m", "crawlers.run", "--site", site, "--preview", str(limit)]
-    if base_url:
-        command += ["--base-url", base_url]
-    if sites_dir is not None:
-        command += ["--sites-dir", str(sites_dir)]
-    if log_file is not None:
-        command += ["--log-file", str(log_file)]
+    command = _command(site, ["--preview", str(limit)], base_url, sites_dir, log_file)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=_child_env(env),
                               check=False)
     except subprocess.TimeoutExpired as exc:
         raise CrawlError(f"preview of {site!r} timed out after {timeout_s:g} s") from exc
-    line = next((line for line in reversed(done.stdout.splitlines()) if line.startswith("{")), None)
+    line = _last_json_line(done.stdout)
     if line is None:
         raise CrawlError(f"preview of {site!r} failed (exit code {done.returncode})\n{_tail(done.stderr)}")
     result: dict[str, Any] = json.loads(line)

@@ -84,13 +84,13 @@ EXTRACT_CHILD = textwrap.dedent(
     from pipeline import feature_store
     from warehouse import connect
 
-    original = feature_store._store
+    original = feature_store.store_features
 
     def store(con, rows, found):
         original(con, rows, found)
         print("stored", len(rows), flush=True)
 
-    feature_store._store = store
+    feature_store.store_features = store
     con = connect(sys.argv[1])
     feature_store.extract_pending(con, batch_size=int(sys.argv[2]))
     print("done", flush=True)

@@ -182,7 +182,7 @@ def test_retention_needs_a_key_and_never_prints_it(quick_warehouse: Path, copy_d
 def test_reextraction_keeps_pseudonymised_contacts(quick_warehouse: Path, copy_db: Any, pseudonym_key: str) -> None:
     """A new extractor version re-extracts every ad; for pseudonymised ads that would replace the pseudonymised
     entities with what the masked text still holds (nothing), silently cutting every shared-contact link of old ads.
-    Fix (pipeline/feature_store.py, ``_pending``): re-extract an ad listed in ``retention_ads`` only when its text
+    Fix (pipeline/feature_store.py, ``pending_rows``): re-extract an ad listed in ``retention_ads`` only when its text
     changed, not for a new extractor version: ``... OR (f.extractor_version <> ? AND a.ad_id NOT IN (SELECT ad_id FROM
     retention_ads))``."""
     from pipeline import feature_store

@@ -105,7 +105,9 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {403: "Not allowed", 404: "Not found", 405: "Method not allowed"}
+        titles = {
+            400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Method not allowed", 503: "Not available"
+        }
         response = render(
             request, "error.html", exc.status_code, title=titles.get(exc.status_code, "Error"), message=str(exc.detail)
         )

@@ -12,6 +12,7 @@ from review_app.ratelimit import LoginLimiter
 from review_app.sessions import SessionPolicy
 from review_app.settings import ReviewSettings
 from review_app.store import ReviewWarehouse
+from warehouse.pseudonymise import Pseudonymiser
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class AppContext:
     store: ReviewWarehouse
     limiter: LoginLimiter
     templates: Jinja2Templates
+    pseudonymiser: Pseudonymiser | None  # None: no key configured, so analysts cannot export cases
 
     @classmethod
     def build(cls, settings: ReviewSettings, templates: Jinja2Templates) -> AppContext:
@@ -42,6 +44,7 @@ class AppContext:
                 settings.login_max_failures_per_ip,
             ),
             templates=templates,
+            pseudonymiser=settings.pseudonymiser(),
         )
 
 

@@ -1,5 +1,14 @@
 """A case for referral to the police or a hotline: the ad, its evidence, contacts, linked ads and decisions,
-as JSON (values exactly as stored) or CSV (cells that a spreadsheet would run as a formula are neutralised)."""
+as JSON (values exactly as stored) or CSV (cells that a spreadsheet would run as a formula are neutralised).
+
+Two kinds of export leave the app:
+
+* the **analyst export** (any analyst): every contact identifier replaced by its keyed pseudonym and the contact
+  spans in the ad text masked (:func:`warehouse.pseudonymise.pseudonymise_case`); the same pseudonym an ad gets from
+  retention, so a hotline can tell two cases apart or together without seeing a phone number;
+* the **referral export** (administrators only, a reason required): values in clear, for the police or a hotline
+  that needs to act on the number. The reason is recorded with the export.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +23,12 @@ import duckdb
 from lurewatch.csv_safety import neutralise
 from review_app.ad_view import AdDetail
 from review_app.indicators import info
+from warehouse.pseudonymise import Pseudonymiser, pseudonymise_case
 
 CSV_COLUMNS = ("section", "item", "field", "value")
+FORMATS = ("csv", "json")
+MIN_REASON_CHARS = 10
+MAX_REASON_CHARS = 500
 
 
 def _plain(value: Any) -> Any:
@@ -25,6 +38,8 @@ def _plain(value: Any) -> Any:
 
 
 def build_case(detail: AdDetail, exported_by: str) -> dict[str, Any]:
+    """The whole case with every value as stored (contacts in clear): pass it through :func:`analyst_case` or
+    :func:`referral_case` before it leaves the app."""
     return {
         "case": {
             "exported_at": datetime.now(UTC).isoformat(),
@@ -108,6 +123,29 @@ def build_case(detail: AdDetail, exported_by: str) -> dict[str, Any]:
     }
 
 
+def analyst_case(case: dict[str, Any], pseudonymiser: Pseudonymiser) -> dict[str, Any]:
+    """The case an analyst may take out of the app: contacts pseudonymised, contact spans in the text masked."""
+    out = pseudonymise_case(case, pseudonymiser)
+    out["case"]["purpose"] = "analysis"
+    return out
+
+
+def referral_case(case: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The case in clear for a referral, marked as such and carrying the administrator's reason."""
+    meta = {**case["case"], "purpose": "referral", "pseudonymised": False, "reason": reason}
+    return {**case, "case": meta}
+
+
+def clean_reason(reason: str) -> str:
+    """The referral reason as recorded: one line, trimmed; raises ValueError when too short or too long."""
+    text = " ".join(reason.split())
+    if len(text) < MIN_REASON_CHARS:
+        raise ValueError(f"Give the reason for a referral in clear (at least {MIN_REASON_CHARS} characters).")
+    if len(text) > MAX_REASON_CHARS:
+        raise ValueError(f"Keep the referral reason under {MAX_REASON_CHARS} characters.")
+    return text
+
+
 def to_json(case: dict[str, Any]) -> str:
     return json.dumps(case, ensure_ascii=False, indent=2)
 
@@ -136,10 +174,26 @@ def to_csv(case: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def record_export(
-    con: duckdb.DuckDBPyConnection, case: dict[str, Any], fmt: str, analyst: str
-) -> None:
+def record_export(con: duckdb.DuckDBPyConnection, case: dict[str, Any], fmt: str, analyst: str) -> None:
+    """Log the export (who, which ad and linked ads, pseudonymised or not, the key's public id, the reason)."""
+    meta = case["case"]
     con.execute(
-        "INSERT INTO case_exports (ad_id, format, analyst, linked_ad_ids) VALUES (?, ?, ?, ?)",
-        [case["ad"]["ad_id"], fmt, analyst, json.dumps([a["ad_id"] for a in case["linked_ads"]])],
+        "INSERT INTO case_exports (ad_id, format, analyst, linked_ad_ids, pseudonymised, key_id, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            case["ad"]["ad_id"],
+            fmt if meta.get("pseudonymised") else f"{fmt}-referral",
+            analyst,
+            json.dumps([a["ad_id"] for a in case["linked_ads"]]),
+            bool(meta.get("pseudonymised")),
+            meta.get("pseudonym_key_id"),
+            meta.get("reason"),
+        ],
     ).fetchall()
+
+
+def render_case(case: dict[str, Any], fmt: str) -> tuple[bytes, str]:
+    """The download body and media type (CSV with a BOM, so spreadsheets detect UTF-8)."""
+    if fmt == "csv":
+        return ("\ufeff" + to_csv(case)).encode("utf-8"), "text/csv; charset=utf-8"
+    return to_json(case).encode("utf-8"), "application/json"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path
@@ -13,8 +14,17 @@ from starlette.responses import RedirectResponse, Response
 from review_app.ad_view import load_ad
 from review_app.context import AppContext, app_context
 from review_app.decisions import LABEL_TITLES, MAX_NOTE_CHARS, DecisionError, event_status, new_decision, new_undo
-from review_app.deps import flash, require_csrf, require_user
-from review_app.export import build_case, record_export, to_csv, to_json
+from review_app.deps import flash, require_admin_csrf, require_csrf, require_user
+from review_app.export import (
+    FORMATS,
+    MAX_REASON_CHARS,
+    analyst_case,
+    build_case,
+    clean_reason,
+    record_export,
+    referral_case,
+    render_case,
+)
 from review_app.queue import QueueFilters, filter_choices, neighbour, queue_page
 from review_app.rendering import render
 from review_app.sessions import Session, save_data
@@ -193,27 +203,58 @@ def undo(
     return RedirectResponse(_ad_url(ad_id, queue_filters), status_code=303)
 
 
-@router.get("/ads/{ad_id}/export.{fmt}")
-def export_case(
-    request: Request, ad_id: AdId, fmt: str, session: Annotated[Session, Depends(require_user)]
-) -> Response:
-    context = app_context(request)
-    assert session.user is not None
-    if fmt not in ("csv", "json"):
+def _case(context: AppContext, ad_id: int, username: str, make: Callable[[dict[str, Any]], dict[str, Any]],
+          fmt: str) -> Response:
+    """Build the case, turn it into what may leave the app (``make``), log the export, return the download."""
+    if fmt not in FORMATS:
         raise HTTPException(status_code=404, detail="Exports are CSV or JSON.")
     with context.store.session(context.settings.read_lock_timeout_s) as con:
         model = context.store.champion(con)
         detail = load_ad(con, ad_id, model, explain_top=context.settings.explain_top)
         if detail is None:
             raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
-        case = build_case(detail, session.user.username)
-        record_export(con, case, fmt, session.user.username)
-    if fmt == "csv":
-        body, media_type = "\ufeff" + to_csv(case), "text/csv; charset=utf-8"  # BOM: spreadsheets detect UTF-8
-    else:
-        body, media_type = to_json(case), "application/json"
+        case = make(build_case(detail, username))
+        record_export(con, case, fmt, username)
+    body, media_type = render_case(case, fmt)
+    suffix = "" if case["case"].get("pseudonymised") else "-referral"
     return Response(
-        body.encode("utf-8"),
+        body,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="lurewatch-case-{ad_id}.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="lurewatch-case-{ad_id}{suffix}.{fmt}"'},
     )
+
+
+@router.get("/ads/{ad_id}/export.{fmt}")
+def export_case(
+    request: Request, ad_id: AdId, fmt: str, session: Annotated[Session, Depends(require_user)]
+) -> Response:
+    """The analyst export: contacts pseudonymised (see :mod:`review_app.export`). Without a configured key there
+    is no export at all rather than one in clear."""
+    context = app_context(request)
+    assert session.user is not None
+    pseudonymiser = context.pseudonymiser
+    if pseudonymiser is None:
+        raise HTTPException(
+            status_code=503,
+            detail="Case exports leave the app with pseudonymised contacts, and no pseudonymisation key is "
+            "configured. Ask the operator to set LUREWATCH_PSEUDONYM_KEY_FILE (see `lurewatch privacy keygen`).",
+        )
+    return _case(context, ad_id, session.user.username, lambda case: analyst_case(case, pseudonymiser), fmt)
+
+
+@router.post("/ads/{ad_id}/referral.{fmt}")
+def referral_export(
+    request: Request,
+    ad_id: AdId,
+    fmt: str,
+    session: Annotated[Session, Depends(require_admin_csrf)],
+    reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 4)] = "",
+) -> Response:
+    """The referral export, contacts in clear: administrators only, with a reason that is logged with it."""
+    context = app_context(request)
+    assert session.user is not None
+    try:
+        why = clean_reason(reason)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return _case(context, ad_id, session.user.username, lambda case: referral_case(case, why), fmt)

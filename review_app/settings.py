@@ -6,6 +6,7 @@ the account store and the decision journal live next to the DuckDB file unless s
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lurewatch.settings import get_settings
+from warehouse.pseudonymise import KEY_ENV, KEY_FILE_ENV, Pseudonymiser
 
 
 class ReviewSettings(BaseSettings):
@@ -45,6 +47,11 @@ class ReviewSettings(BaseSettings):
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations (argon2-cffi default).")
     password_memory_kib: int = Field(default=65536, ge=1024, description="argon2id memory (argon2-cffi default).")
     password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes (argon2-cffi default).")
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description="Key for pseudonymised case exports (mode 600); defaults to LUREWATCH_PSEUDONYM_KEY / "
+        "LUREWATCH_PSEUDONYM_KEY_FILE, the key retention uses. Without a key, analysts cannot export cases.",
+    )
     page_size: int = Field(default=25, ge=5, le=200)
     explain_top: int = Field(default=8, ge=1, le=30)
 
@@ -59,6 +66,17 @@ class ReviewSettings(BaseSettings):
     @property
     def journal(self) -> Path:
         return self.journal_path or self.database.with_name(self.database.name + ".review-journal.jsonl")
+
+    def pseudonymiser(self, environ: dict[str, str] | None = None) -> Pseudonymiser | None:
+        """The key case exports are pseudonymised with: ``pseudonym_key_file``, else the product-wide key from the
+        environment; ``None`` when no key is configured at all. A configured but unusable key (too short, a file
+        others can read) raises :class:`~warehouse.pseudonymise.PseudonymKeyError`, so the app refuses to start."""
+        if self.pseudonym_key_file is not None:
+            return Pseudonymiser.from_env({KEY_FILE_ENV: str(self.pseudonym_key_file)})
+        env = os.environ if environ is None else environ
+        if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
+            return None
+        return Pseudonymiser.from_env(dict(env))
 
     def password_hasher(self) -> PasswordHasher:
         return _hasher(self.password_time_cost, self.password_memory_kib, self.password_parallelism)

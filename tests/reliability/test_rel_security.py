@@ -54,8 +54,9 @@ def _concrete(path: str, ad_id: int) -> str:
 
 def test_every_route_needs_a_session_and_admin_routes_need_an_admin(quick_warehouse: Path, copy_db: Any) -> None:
     """Enumerating app.routes: without a session (or with a forged, garbage or logged-out cookie) every route but
-    /login redirects to the login form (GET) or is refused (401); an analyst gets 403 on every /admin route; an
-    admin gets the user list. A route added later is covered automatically."""
+    /login redirects to the login form (GET) or is refused (401); an analyst gets 403 on every /admin route and on
+    the referral export (contacts in clear); an admin gets the user list. A route added later is covered
+    automatically."""
     from review_app.server import ThreadedServer
     from review_app.settings import ReviewSettings
 
@@ -64,7 +65,8 @@ def test_every_route_needs_a_session_and_admin_routes_need_an_admin(quick_wareho
     settings = ReviewSettings(db_path=db, cookie_secure=False, password_time_cost=1, password_memory_kib=8192,
                               password_parallelism=1)
     routes = app_routes()
-    assert {p for _, p in routes} >= {"/", "/login", "/ads/{ad_id}", "/ads/{ad_id}/decision", "/admin/users"}
+    assert {p for _, p in routes} >= {"/", "/login", "/ads/{ad_id}", "/ads/{ad_id}/decision", "/admin/users",
+                                      "/ads/{ad_id}/referral.{fmt}"}
     with ThreadedServer(settings) as server:
         logged_out = Analyst(server.url)
         assert logged_out.login(*ANALYSTS[0]).status_code == 303
@@ -85,8 +87,9 @@ def test_every_route_needs_a_session_and_admin_routes_need_an_admin(quick_wareho
         analyst = Analyst(server.url)
         assert analyst.login(*ANALYSTS[1]).status_code == 303
         for method, path in routes:
-            if path.startswith("/admin"):
-                response = analyst.http.request(method, _concrete(path, 1), data={"csrf_token": analyst.csrf})
+            if path.startswith("/admin") or "/referral." in path:  # the referral export carries contacts in clear
+                response = analyst.http.request(method, _concrete(path, 1), data={"csrf_token": analyst.csrf,
+                                                                                  "reason": "a long enough reason"})
                 assert response.status_code == 403, (method, path)
         admin = Analyst(server.url)
         assert admin.login(*ADMIN).status_code == 303

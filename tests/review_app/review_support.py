@@ -24,6 +24,7 @@ from review_app.server import ThreadedServer
 from review_app.settings import ReviewSettings
 from review_app.users import create_user
 from warehouse import session
+from warehouse.pseudonymise import generate_key_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANALYST = ("alice", "alice-password-1")
@@ -102,10 +103,14 @@ def make_settings(db: Path, **overrides: Any) -> ReviewSettings:
 
 
 def prepare(template: Path, folder: Path, **overrides: Any) -> ReviewSettings:
-    """A private copy of the template warehouse with an account store holding ANALYST and ADMIN."""
+    """A private copy of the template warehouse with an account store holding ANALYST and ADMIN, and a
+    pseudonymisation key file of its own (unless ``pseudonym_key_file`` is given)."""
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "lurewatch.duckdb"
     shutil.copyfile(template, db)
+    if "pseudonym_key_file" not in overrides:  # case exports need a key: a fresh one per app, mode 600
+        overrides["pseudonym_key_file"] = folder / "pseudonym.key"
+        generate_key_file(overrides["pseudonym_key_file"])
     settings = make_settings(db, **overrides)
     initialise(settings.auth_database)
     hasher = settings.password_hasher()
@@ -199,6 +204,8 @@ class AppProcess:
     def __init__(self, settings: ReviewSettings, extra_env: dict[str, str] | None = None) -> None:
         self.settings = settings
         env = {**os.environ, **CHEAP_HASHING_ENV, **(extra_env or {})}
+        if settings.pseudonym_key_file is not None:
+            env["LUREWATCH_REVIEW_PSEUDONYM_KEY_FILE"] = str(settings.pseudonym_key_file)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         command = [
             sys.executable, "-m", "lurewatch.cli_review", "review", "serve", "--host", "127.0.0.1", "--port", "0",

@@ -6,6 +6,7 @@ runs it on its own.
 ```
 lurewatch privacy keygen PATH                          # a new pseudonymisation key file (mode 600)
 lurewatch privacy retention --days 180 [--dry-run] [--mode pseudonymise|delete] [--db PATH]
+                             [--parquet-root PATH]   # then re-export the weeks the run changed to that export
 lurewatch privacy pseudonym VALUE                      # the pseudonym of a phone/e-mail/handle (for look-ups)
 lurewatch privacy history [--db PATH]                  # the latest retention runs
 ```
@@ -17,6 +18,8 @@ it is never printed, only its public fingerprint (``key_id``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +58,17 @@ def keygen(path: Annotated[Path, typer.Argument(help="Where to write the key (mu
     typer.echo(f"wrote a new key to {path} (mode 600); set {KEY_FILE_ENV}={path}")
 
 
+def _exported_tables(root: Path) -> list[str]:
+    """The per-ad (week-partitioned) tables the Parquet export at ``root`` holds."""
+    from warehouse.parquet import PARTITIONED, SCHEMA_DIR
+
+    return [table for table in PARTITIONED if (root / SCHEMA_DIR / f"{table}.parquet").is_file()]
+
+
+def _reexport_command(root: Path, weeks: Sequence[date]) -> str:
+    return f"lurewatch service export-parquet {root} " + " ".join(f"--week {w.isoformat()}" for w in weeks)
+
+
 @privacy_cli.command("retention")
 def retention(
     days: Annotated[int, typer.Option("--days", min=1, help="Retention period: ads not seen for this many days")],
@@ -66,16 +80,31 @@ def retention(
         bool, typer.Option("--allow-key-change", help="Accept a key other than the one earlier runs used")
     ] = False,
     db: DbOption = None,
+    parquet_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--parquet-root",
+            help="A Parquet export of this warehouse (`lurewatch service export-parquet`): after the run, re-export "
+            "the weeks it changed there, so the export keeps no clear contact either",
+        ),
+    ] = None,
 ) -> None:
-    """Pseudonymise (or delete) the contacts of ads not seen for --days days and mask them in the ad text and its
-    snapshots. One transaction: an interrupted run changes nothing. Prints one JSON line."""
+    """Pseudonymise (or delete) the contacts of ads not seen for --days days and mask them in the ad text, its
+    snapshots and the analysts' notes on it. One transaction: an interrupted run changes nothing. Prints one JSON
+    line (the report); with --parquet-root a second one says which weeks were re-exported there."""
     from features import extract_contacts
     from warehouse import connect
+    from warehouse.parquet import export_parquet
     from warehouse.pseudonymise import Pseudonymiser, PseudonymKeyError
     from warehouse.retention import MODES, apply_retention
 
     if mode not in MODES:
         raise typer.BadParameter(f"must be one of {', '.join(MODES)}", param_hint="--mode")
+    tables = _exported_tables(parquet_root) if parquet_root is not None else []
+    if parquet_root is not None and not tables:
+        # checked before the run: a re-export into a folder without an export would leave a partial copy there
+        raise _fail(f"{parquet_root} holds no Parquet export of the warehouse (make one with "
+                    "`lurewatch service export-parquet`)")
     try:
         pseudonymiser = Pseudonymiser.from_env() if mode == "pseudonymise" else None
     except PseudonymKeyError as exc:
@@ -86,16 +115,34 @@ def retention(
 
     con = connect(_database(db))
     try:
-        report = apply_retention(
-            con, days, mode=mode,  # type: ignore[arg-type]
-            pseudonymiser=pseudonymiser, dry_run=dry_run, find_contacts=find_contacts,
-            allow_key_change=allow_key_change,
-        )
-    except PseudonymKeyError as exc:
-        raise _fail(str(exc)) from exc
+        try:
+            report = apply_retention(
+                con, days, mode=mode,  # type: ignore[arg-type]
+                pseudonymiser=pseudonymiser, dry_run=dry_run, find_contacts=find_contacts,
+                allow_key_change=allow_key_change,
+            )
+        except PseudonymKeyError as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        if parquet_root is None:
+            return
+        weeks = [w.isoformat() for w in report.weeks]
+        if dry_run or not report.weeks:
+            typer.echo(json.dumps({"parquet_root": str(parquet_root), "reexported": False, "weeks": weeks,
+                                   "rows": {}, "why": "dry run" if dry_run else "no ad changed"}, ensure_ascii=False))
+            return
+        try:
+            result = export_parquet(con, parquet_root, tables=tables, weeks=report.weeks)
+        except Exception as exc:  # the retention run is committed: say exactly what is left to do
+            raise _fail(
+                f"retention run {report.run_id} is committed, but re-exporting weeks {', '.join(weeks)} to "
+                f"{parquet_root} failed ({exc}); the export still holds clear contacts of those weeks: run "
+                f"`{_reexport_command(parquet_root, report.weeks)}`"
+            ) from exc
+        typer.echo(json.dumps({"parquet_root": str(parquet_root), "reexported": True, "weeks": weeks,
+                               "rows": result.rows}, ensure_ascii=False))
     finally:
         con.close()
-    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
 
 
 @privacy_cli.command("pseudonym")

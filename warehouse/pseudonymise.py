@@ -164,14 +164,21 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def mask_strings(text: str, needles: Iterable[str], min_length: int = 4) -> str:
-    """``text`` with every occurrence of each needle (longest first) masked, same length."""
+def needle_spans(text: str, needles: Iterable[str], min_length: int = 4) -> list[tuple[int, int]]:
+    """Every occurrence of each needle (at least ``min_length`` characters; longest first) as a ``(start, end)``
+    span; spans of different needles may overlap."""
     spans: list[tuple[int, int]] = []
     for needle in sorted({n for n in needles if n and len(n) >= min_length}, key=len, reverse=True):
         start = text.find(needle)
         while start != -1:
             spans.append((start, start + len(needle)))
             start = text.find(needle, start + len(needle))
+    return spans
+
+
+def mask_strings(text: str, needles: Iterable[str], min_length: int = 4) -> str:
+    """``text`` with every occurrence of each needle (longest first) masked, same length."""
+    spans = needle_spans(text, needles, min_length)
     return mask_spans(text, spans) if spans else text
 
 

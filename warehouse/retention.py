@@ -14,7 +14,20 @@ What one run does, in a single transaction (a crash or ``kill -9`` leaves the wa
 * **features.evidence** texts overlapping a masked span are rewritten from the masked text.
 * **ad_snapshots.page_text** of due ads, and every superseded snapshot older than the cutoff, masked the same way
   (``content_hash`` kept, so a re-crawl of an unchanged page still adds no snapshot).
-* ``labels`` (the append-only audit trail), scores, features vectors, clusters and cross-ad features are untouched.
+* **labels.note** of every label of a due ad: analysts type phone numbers and e-mail addresses into their decision
+  notes, so every occurrence of the ad's contact values (raw and normalised) and whatever ``find_contacts`` finds in
+  the note is replaced: by its keyed pseudonym (``mode="pseudonymise"``; the pseudonym of the entity's normalised
+  value, so ``lurewatch privacy pseudonym VALUE`` finds it) or masked with ``•`` (``mode="delete"``, which also masks
+  pseudonyms an earlier run left in the note). The rest of the note stays verbatim. ``labels`` is otherwise the
+  append-only audit trail (migration 0004: rows are never UPDATEd or DELETEd); retention is the one deliberate
+  exception, and it only rewrites contact substrings inside ``note``: label, analyst, times, action, event id and
+  every other column stay as they were, no row is added or removed. Labels of other ads are not touched, even when
+  their notes mention a contact of a due ad.
+* Scores, features vectors, clusters and cross-ad features are untouched.
+
+The report lists the ISO weeks (Mondays, :data:`warehouse.parquet.WEEK_OF_AD`) of the ads the run changed, so a
+Parquet export (which would keep the clear contacts) can re-export exactly those weeks
+(``lurewatch privacy retention --parquet-root PATH``).
 
 ``retention_runs`` records each run (period, cutoff, mode, key fingerprint, counts); ``retention_ads`` /
 ``retention_snapshots`` make re-runs cheap and idempotent. A run refuses a pseudonymisation key other than the one
@@ -24,14 +37,16 @@ earlier runs used (pseudonyms would stop matching) unless ``allow_key_change`` i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 
+from warehouse.parquet import WEEK_OF_AD
 from warehouse.pseudonymise import (
     DIGEST_HEX,
     PREFIX,
@@ -40,6 +55,7 @@ from warehouse.pseudonymise import (
     is_pseudonym,
     mask_spans,
     mask_strings,
+    needle_spans,
     split_ad_text,
 )
 from warehouse.records import ad_text
@@ -50,6 +66,7 @@ MODES: tuple[Mode, ...] = ("pseudonymise", "delete")
 #: package imports nothing above it).
 ContactFinder = Callable[[str], Iterable[tuple[int, int]]]
 PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
+_PSEUDONYM_IN_TEXT = re.compile(rf"{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}")
 CHUNK = 2000
 
 
@@ -65,10 +82,13 @@ class RetentionReport:
     entities: int
     snapshots: int
     evidence: int
+    notes: int = 0  # labels whose note had contact values rewritten
+    weeks: tuple[date, ...] = ()  # ISO weeks (Mondays, as in the Parquet export) of the ads this run changed
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
         values["cutoff"] = self.cutoff.isoformat(sep=" ")
+        values["weeks"] = [week.isoformat() for week in self.weeks]
         return values
 
 
@@ -137,6 +157,59 @@ def _mask(text: str, spans: Iterable[tuple[int, int]], needles: Iterable[str], f
     return masked
 
 
+def _merge(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Spans clipped to ``[0, length)``, overlapping ones united, in order."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, int(s)), min(length, int(e))) for s, e in spans):
+        if start >= end:
+            continue
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _rewrite_note(
+    note: str, entities: Sequence[_Entity], finder: ContactFinder | None, pseudonymiser: Pseudonymiser | None
+) -> str:
+    """``note`` with every contact of its ad (the ``_needles`` of its entities, as in :func:`mask_strings`) and every
+    contact ``finder`` finds replaced by its keyed pseudonym (an entity's raw or normalised value by the pseudonym of
+    the normalised value, which is what ``entities.value`` becomes), or, without a pseudonymiser (delete mode),
+    masked with ``•`` together with any pseudonym already in the note. Everything else is kept verbatim."""
+    spans = needle_spans(note, _needles(entities))
+    if finder is not None:
+        spans += [(int(start), int(end)) for start, end in finder(note)]
+    done = [m.span() for m in _PSEUDONYM_IN_TEXT.finditer(note)]
+    if pseudonymiser is None:
+        return mask_spans(note, [*spans, *done])
+    # never rewrite inside a pseudonym an earlier run wrote (a digit run in its hex could look like a number)
+    spans = [(s, e) for s, e in spans if not any(s < d_end and d_start < e for d_start, d_end in done)]
+    if not spans:
+        return note
+    normalised = {text: e.value for e in entities for text in (e.raw, e.value) if text and not is_pseudonym(text)}
+    parts: list[str] = []
+    position = 0
+    for start, end in _merge(spans, len(note)):
+        piece = note[start:end]
+        parts += [note[position:start], pseudonymiser.pseudonym(normalised.get(piece, piece))]
+        position = end
+    parts.append(note[position:])
+    return "".join(parts)
+
+
+def _weeks(con: duckdb.DuckDBPyConnection, ad_ids: Iterable[int]) -> tuple[date, ...]:
+    """The ISO weeks (Mondays, :data:`warehouse.parquet.WEEK_OF_AD`) of these ads, ascending."""
+    ids = sorted(set(ad_ids))
+    if not ids:
+        return ()
+    rows = con.execute(
+        f"SELECT DISTINCT {WEEK_OF_AD} AS week FROM ads a WHERE a.ad_id IN (SELECT unnest(?::BIGINT[])) ORDER BY week",
+        [ids],
+    ).fetchall()
+    return tuple(row[0] for row in rows)
+
+
 def apply_retention(
     con: duckdb.DuckDBPyConnection,
     days: int,
@@ -172,8 +245,9 @@ def apply_retention(
             ).fetchall()[0][0]
         )
         due = _due_ads(con, cutoff, mode)
-        ads_changed = entities_changed = evidence_changed = 0
+        ads_changed = entities_changed = evidence_changed = notes_changed = 0
         needles_by_ad: dict[int, set[str]] = {}
+        changed_ads: set[int] = set()  # ads whose text, entities, evidence or label notes this run rewrote
         for offset in range(0, len(due), CHUNK):
             chunk = due[offset : offset + CHUNK]
             ad_ids = [int(row[0]) for row in chunk]
@@ -183,8 +257,14 @@ def apply_retention(
                     "SELECT ad_id, evidence FROM features WHERE ad_id IN (SELECT unnest(?::BIGINT[]))", [ad_ids]
                 ).fetchall()
             )
+            note_rows = con.execute(
+                "SELECT label_id, ad_id, note FROM labels WHERE ad_id IN (SELECT unnest(?::BIGINT[])) "
+                "AND note IS NOT NULL AND note <> '' ORDER BY label_id",
+                [ad_ids],
+            ).fetchall()
             new_ads: list[tuple[int, str, str, str | None]] = []
             new_evidence: list[tuple[int, str]] = []
+            new_notes: list[tuple[int, str]] = []
             for ad_id, title, body, contact in chunk:
                 entities = by_ad.get(int(ad_id), [])
                 needles = _needles(entities)
@@ -199,6 +279,10 @@ def apply_retention(
                     ads_changed += 1
                 if (new_title, new_body, new_contact) != (title, body, contact):
                     new_ads.append((int(ad_id), new_title, new_body, new_contact))
+                    changed_ads.add(int(ad_id))
+                if entities and (mode == "delete" or any(not is_pseudonym(e.value) or not is_pseudonym(e.raw)
+                                                         for e in entities)):
+                    changed_ads.add(int(ad_id))
                 raw_evidence = evidence_rows.get(ad_id)
                 if raw_evidence and masked != text:
                     items = json.loads(raw_evidence)
@@ -215,6 +299,13 @@ def apply_retention(
                             item["text"] = clean
                     if touched:
                         new_evidence.append((int(ad_id), json.dumps(items, ensure_ascii=False)))
+            for label_id, ad_id, note in note_rows:
+                clean = _rewrite_note(
+                    note, by_ad.get(int(ad_id), []), find_contacts, pseudonymiser if mode == "pseudonymise" else None
+                )
+                if clean != note:
+                    new_notes.append((int(label_id), clean))
+                    changed_ads.add(int(ad_id))
             if new_ads:
                 con.register("_ret_ads", pa.table({
                     "ad_id": pa.array([r[0] for r in new_ads], pa.int64()),
@@ -242,6 +333,19 @@ def apply_retention(
                 con.unregister("_ret_evidence")
                 registered.remove("_ret_evidence")
                 evidence_changed += len(new_evidence)
+            if new_notes:
+                # The one deliberate rewrite of the append-only labels table: only contact substrings of ``note``.
+                con.register("_ret_notes", pa.table({
+                    "label_id": pa.array([r[0] for r in new_notes], pa.int64()),
+                    "note": pa.array([r[1] for r in new_notes], pa.string()),
+                }))
+                registered.append("_ret_notes")
+                con.execute(
+                    "UPDATE labels SET note = n.note FROM _ret_notes n WHERE labels.label_id = n.label_id"
+                ).fetchall()
+                con.unregister("_ret_notes")
+                registered.remove("_ret_notes")
+                notes_changed += len(new_notes)
             all_entities = [e for ad_id in ad_ids for e in by_ad.get(ad_id, [])]
             if mode == "delete":
                 entities_changed += len(all_entities)
@@ -271,10 +375,11 @@ def apply_retention(
                 [ad_ids, started, mode, run_id],
             ).fetchall()
         snapshots = _mask_snapshots(con, cutoff, needles_by_ad, find_contacts, started, run_id)
+        weeks = _weeks(con, changed_ads)
         con.execute(
-            "UPDATE retention_runs SET finished_at = now(), ads = ?, entities = ?, snapshots = ?, evidence = ? "
-            "WHERE run_id = ?",
-            [ads_changed, entities_changed, snapshots, evidence_changed, run_id],
+            "UPDATE retention_runs SET finished_at = now(), ads = ?, entities = ?, snapshots = ?, evidence = ?, "
+            "notes = ? WHERE run_id = ?",
+            [ads_changed, entities_changed, snapshots, evidence_changed, notes_changed, run_id],
         ).fetchall()
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
@@ -285,7 +390,7 @@ def apply_retention(
             con.unregister(name)
     return RetentionReport(
         None if dry_run else run_id, days, cutoff, mode, dry_run, key_id, ads_changed, entities_changed, snapshots,
-        evidence_changed,
+        evidence_changed, notes_changed, weeks,
     )
 
 
@@ -354,8 +459,8 @@ def _mask_snapshots(
 def retention_history(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
     """The latest retention runs, newest first."""
     cursor = con.execute(
-        "SELECT run_id, started_at, finished_at, days, cutoff, mode, key_id, ads, entities, snapshots, evidence "
-        "FROM retention_runs ORDER BY run_id DESC LIMIT ?",
+        "SELECT run_id, started_at, finished_at, days, cutoff, mode, key_id, ads, entities, snapshots, evidence, "
+        "notes FROM retention_runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     )
     names = [d[0] for d in cursor.description]

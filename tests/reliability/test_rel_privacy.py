@@ -7,15 +7,20 @@ import json
 import os
 import re
 import stat
+import sys
+import textwrap
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
-from rel_support import digest_warehouse, render_digest
+from rel_support import Progress, digest_warehouse, query, render_digest
 from typer.testing import CliRunner
 
 from lurewatch.cli_privacy import privacy_cli
 from warehouse import session
+from warehouse.parquet import PARTITIONED, WEEK_OF_AD, export_parquet, read_parquet_warehouse
 from warehouse.pseudonymise import (
     MASK_CHAR,
     Pseudonymiser,
@@ -86,7 +91,8 @@ def test_retention_pseudonymises_old_contacts_everywhere_and_keeps_links(
     """`lurewatch privacy retention --days 30`: for every ad not seen for 30 days, entity values become keyed
     pseudonyms, no contact string (raw or normalised) is left in the ad, its contact line, its snapshots or its
     evidence, every stored offset still points at the same span, shared-contact links are exactly as before (also
-    between old and fresh ads through ``lw_pseudonym``); fresh ads, hashes, features and labels are untouched."""
+    between old and fresh ads through ``lw_pseudonym``); a phone number in an analyst's note on an old ad becomes its
+    pseudonym, the rest of the note stays; fresh ads, hashes and features are untouched."""
     db = copy_db(quick_warehouse)
     with session(db) as con:
         con.execute("INSERT INTO labels (ad_id, label, source, analyst, note) SELECT min(ad_id), 'lure', 'analyst', "
@@ -139,7 +145,9 @@ def test_retention_pseudonymises_old_contacts_everywhere_and_keeps_links(
         ).fetchall()
         note = con.execute("SELECT note FROM labels WHERE analyst = 'ana'").fetchall()
     assert set(linked) == _pairs(before["entities"])
-    assert note == [("call +371 2914 5678",)]  # the append-only audit trail is never rewritten
+    assert report["notes"] == 1
+    # the append-only audit trail's one exception: contact values inside notes of processed ads
+    assert note == [("call " + Pseudonymiser.from_env().pseudonym("+37129145678"),)]
 
 
 def test_retention_dry_run_rerun_delete_mode_and_key_change(quick_warehouse: Path, copy_db: Any,
@@ -167,6 +175,152 @@ def test_retention_dry_run_rerun_delete_mode_and_key_change(quick_warehouse: Pat
                            "WHERE a.last_seen < now() - INTERVAL 30 DAY").fetchall()[0][0]
         runs = con.execute("SELECT mode, key_id IS NOT NULL FROM retention_runs ORDER BY run_id").fetchall()
     assert left == 0 and runs == [("pseudonymise", True), ("pseudonymise", True), ("delete", False)]
+
+
+def _files(root: Path) -> dict[str, tuple[date, int]]:
+    """The per-ad tables' Parquet files of an export: relative path -> (week, mtime)."""
+    return {
+        str(path.relative_to(root)): (date.fromisoformat(path.parent.name.removeprefix("week=")),
+                                      path.stat().st_mtime_ns)
+        for table in PARTITIONED
+        for path in (root / table).glob("site=*/week=*/*.parquet")
+    }
+
+
+def _clear_contacts_in_export(root: Path, ad_ids: set[int], secrets: set[str]) -> set[str]:
+    """Which of ``secrets`` occur anywhere (any column, any per-ad table) in the rows of ``ad_ids`` in the export."""
+    found: set[str] = set()
+    con = duckdb.connect()
+    try:
+        for path in root.glob("*/site=*/week=*/*.parquet"):
+            cursor = con.execute(f"SELECT * FROM read_parquet('{path}', hive_partitioning = false)")
+            column = [d[0] for d in cursor.description].index("ad_id")
+            for row in cursor.fetchall():
+                if row[column] in ad_ids:
+                    text = "\n".join(str(v) for v in row)
+                    found |= {s for s in secrets if s in text}
+    finally:
+        con.close()
+    return found
+
+
+def test_retention_reexports_the_weeks_it_changed_to_a_parquet_export(
+    quick_warehouse: Path, copy_db: Any, pseudonym_key: str, tmp_path: Path
+) -> None:
+    """A Parquet export made before retention keeps every clear contact (retention changes only the warehouse);
+    ``lurewatch privacy retention --parquet-root`` re-exports exactly the weeks of the ads the run changed, after
+    which that export holds no clear contact value of the processed ads (any table, any column), equals the
+    warehouse, and the files of every other week are untouched."""
+    db = copy_db(quick_warehouse)
+    keep = date(2026, 11, 16)  # ads of these weeks are seen again today, so nothing of them is due
+    with session(db) as con:
+        con.execute(f"UPDATE ads SET last_seen = ? WHERE ad_id IN (SELECT a.ad_id FROM ads a WHERE {WEEK_OF_AD} >= ?)",
+                    [datetime.now(), keep]).fetchall()
+        due = {r[0] for r in con.execute("SELECT ad_id FROM ads WHERE last_seen < now() - INTERVAL 30 DAY").fetchall()}
+        secrets = {s for r in con.execute("SELECT ad_id, value, raw FROM entities").fetchall() if r[0] in due
+                   for s in r[1:] if len(s) >= 5}
+        weeks_of = f"SELECT DISTINCT {WEEK_OF_AD} FROM ads a WHERE a.ad_id IN (SELECT unnest(?::BIGINT[]))"
+        due_weeks = {r[0] for r in con.execute(weeks_of, [sorted(due)]).fetchall()}
+        with_contacts = {r[0] for r in con.execute("SELECT DISTINCT ad_id FROM entities").fetchall()} & due
+        contact_weeks = {r[0] for r in con.execute(weeks_of, [sorted(with_contacts)]).fetchall()}
+        stale, lake = tmp_path / "stale", tmp_path / "lake"
+        export_parquet(con, stale)
+        export_parquet(con, lake)
+    assert len(due) > 100 and len(secrets) > 100 and keep not in due_weeks
+    files = _files(lake)
+    assert _clear_contacts_in_export(lake, due, secrets) == secrets  # before: every contact is in the export
+
+    result = runner.invoke(privacy_cli, ["retention", "--days", "30", "--db", str(db), "--parquet-root", str(lake)])
+    assert result.exit_code == 0, result.output
+    report, reexport = (json.loads(line) for line in result.output.splitlines())
+    weeks = {date.fromisoformat(w) for w in report["weeks"]}
+    assert report["ads"] >= len(with_contacts) and contact_weeks <= weeks <= due_weeks
+    assert reexport["reexported"] is True and reexport["weeks"] == report["weeks"]
+    assert reexport["parquet_root"] == str(lake) and reexport["rows"]["ads"] > len(due)  # fresh ads of those weeks
+
+    assert _clear_contacts_in_export(lake, due, secrets) == set()
+    assert _clear_contacts_in_export(stale, due, secrets) == secrets  # an export not re-exported keeps them all
+    after = _files(lake)
+    unchanged = {p: v for p, v in files.items() if v[0] not in weeks}
+    assert {p: v for p, v in after.items() if v[0] not in weeks} == unchanged and unchanged  # other weeks untouched
+    assert not {p for p, v in after.items() if v[0] in weeks} & set(files)  # the changed weeks' files were replaced
+    exported = read_parquet_warehouse(lake)
+    try:
+        with session(db) as con:
+            for table in PARTITIONED:
+                sql = f"SELECT * FROM {table} ORDER BY ALL"
+                assert exported.execute(sql).fetchall() == con.execute(sql).fetchall(), table
+    finally:
+        exported.close()
+
+
+def test_retention_parquet_root_must_hold_an_export_and_dry_runs_export_nothing(
+    quick_warehouse: Path, copy_db: Any, pseudonym_key: str, tmp_path: Path
+) -> None:
+    """--parquet-root naming a folder without an export is refused before the warehouse is touched (a partial copy
+    would be misleading); a dry run names the weeks but writes nothing to the export."""
+    db = copy_db(quick_warehouse)
+    refused = runner.invoke(privacy_cli, ["retention", "--days", "30", "--db", str(db),
+                                          "--parquet-root", str(tmp_path / "nothing")])
+    assert refused.exit_code == 2 and "holds no Parquet export" in refused.output
+    assert query(db, "SELECT count(*) FROM retention_runs") == [(0,)]
+    lake = tmp_path / "lake"
+    with session(db) as con:
+        export_parquet(con, lake)
+    files = _files(lake)
+    dry = runner.invoke(privacy_cli, ["retention", "--days", "30", "--db", str(db), "--dry-run",
+                                      "--parquet-root", str(lake)])
+    assert dry.exit_code == 0, dry.output
+    report, reexport = (json.loads(line) for line in dry.output.splitlines())
+    assert report["weeks"] and reexport == {"parquet_root": str(lake), "reexported": False, "weeks": report["weeks"],
+                                            "rows": {}, "why": "dry run"}
+    assert _files(lake) == files
+
+
+NOTES_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from warehouse import connect, retention
+    from warehouse.pseudonymise import Pseudonymiser
+
+    original = retention._mask_snapshots
+
+    def mask_then_stall(*args, **kwargs):
+        done = original(*args, **kwargs)
+        print("notes rewritten, not committed", flush=True)
+        time.sleep(120)  # killed here: ads, entities, notes and snapshots changed, nothing committed
+        return done
+
+    retention._mask_snapshots = mask_then_stall
+    con = connect(sys.argv[1])
+    retention.apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
+    """
+)
+
+
+def test_killed_retention_run_leaves_every_note_as_before(quick_warehouse: Path, copy_db: Any) -> None:
+    """The notes are rewritten in the run's one transaction: SIGKILLed after the rewrite but before COMMIT, every
+    label is exactly as before; the next run rewrites them."""
+    db = copy_db(quick_warehouse)
+    with session(db) as con:
+        con.execute(
+            "INSERT INTO labels (ad_id, label, source, analyst, note) SELECT e.ad_id, 'lure', 'analyst', 'ana', "
+            "'called ' || min(e.raw) || ', no answer' FROM entities e JOIN ads a USING (ad_id) "
+            "WHERE a.last_seen < now() - INTERVAL 30 DAY GROUP BY e.ad_id ORDER BY e.ad_id LIMIT 40").fetchall()
+    dump = "SELECT * FROM labels ORDER BY label_id"
+    before = query(db, dump)
+    assert len(before) == 40
+    child = Progress([sys.executable, "-c", NOTES_CHILD, str(db)])
+    try:
+        child.wait_for(r"^notes rewritten, not committed")
+    finally:
+        child.kill()
+    assert query(db, dump) == before
+    assert query(db, "SELECT count(*) FROM retention_runs") == [(0,)]
+    with session(db) as con:
+        report = apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
+    assert report.notes == 40
+    assert all(row[6].startswith("called pz1_") and row[6].endswith(", no answer") for row in query(db, dump))
 
 
 def test_retention_needs_a_key_and_never_prints_it(quick_warehouse: Path, copy_db: Any,

@@ -8,6 +8,7 @@ turns on the same file.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,8 +38,10 @@ def connect(
     in-memory warehouse.
     """
     target = str(path)
+    created = False
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
+        created = not read_only and not Path(target).exists()
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.01
     while True:
@@ -52,6 +55,9 @@ def connect(
                 raise WarehouseBusy(f"{target} stayed locked by another process for {lock_timeout_s:g} s") from error
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+    if created:
+        # Contacts of people in ads live here: a new warehouse is readable by its owner only, whatever the umask.
+        os.chmod(target, 0o600)
     if not read_only:
         migrate(con)
     return con

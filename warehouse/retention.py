@@ -22,7 +22,8 @@ What one run does, in a single transaction (a crash or ``kill -9`` leaves the wa
   append-only audit trail (migration 0004: rows are never UPDATEd or DELETEd); retention is the one deliberate
   exception, and it only rewrites contact substrings inside ``note``: label, analyst, times, action, event id and
   every other column stay as they were, no row is added or removed. Labels of other ads are not touched, even when
-  their notes mention a contact of a due ad.
+  their notes mention a contact of a due ad. A note written after its ad was processed (a later decision, or one
+  journaled while retention held the warehouse) is rewritten by the next run, the same way its ad was.
 * Scores, features vectors, clusters and cross-ad features are untouched.
 
 The report lists the ISO weeks (Mondays, :data:`warehouse.parquet.WEEK_OF_AD`) of the ads the run changed, so a
@@ -333,19 +334,7 @@ def apply_retention(
                 con.unregister("_ret_evidence")
                 registered.remove("_ret_evidence")
                 evidence_changed += len(new_evidence)
-            if new_notes:
-                # The one deliberate rewrite of the append-only labels table: only contact substrings of ``note``.
-                con.register("_ret_notes", pa.table({
-                    "label_id": pa.array([r[0] for r in new_notes], pa.int64()),
-                    "note": pa.array([r[1] for r in new_notes], pa.string()),
-                }))
-                registered.append("_ret_notes")
-                con.execute(
-                    "UPDATE labels SET note = n.note FROM _ret_notes n WHERE labels.label_id = n.label_id"
-                ).fetchall()
-                con.unregister("_ret_notes")
-                registered.remove("_ret_notes")
-                notes_changed += len(new_notes)
+            notes_changed += _update_notes(con, new_notes, registered)
             all_entities = [e for ad_id in ad_ids for e in by_ad.get(ad_id, [])]
             if mode == "delete":
                 entities_changed += len(all_entities)
@@ -374,6 +363,9 @@ def apply_retention(
                 "SELECT unnest(?::BIGINT[]), ?, ?, ?",
                 [ad_ids, started, mode, run_id],
             ).fetchall()
+        late = _late_notes(con, cutoff, set(needles_by_ad), find_contacts, pseudonymiser)
+        notes_changed += _update_notes(con, [(label_id, note) for label_id, _, note in late], registered)
+        changed_ads.update(ad_id for _, ad_id, _ in late)
         snapshots = _mask_snapshots(con, cutoff, needles_by_ad, find_contacts, started, run_id)
         weeks = _weeks(con, changed_ads)
         con.execute(
@@ -392,6 +384,56 @@ def apply_retention(
         None if dry_run else run_id, days, cutoff, mode, dry_run, key_id, ads_changed, entities_changed, snapshots,
         evidence_changed, notes_changed, weeks,
     )
+
+
+def _update_notes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str]], registered: list[str]) -> int:
+    """Write rewritten notes (the one deliberate rewrite of the append-only labels table: only contact substrings
+    of ``note`` change). Returns how many."""
+    if not rows:
+        return 0
+    con.register("_ret_notes", pa.table({
+        "label_id": pa.array([r[0] for r in rows], pa.int64()),
+        "note": pa.array([r[1] for r in rows], pa.string()),
+    }))
+    registered.append("_ret_notes")
+    con.execute("UPDATE labels SET note = n.note FROM _ret_notes n WHERE labels.label_id = n.label_id").fetchall()
+    con.unregister("_ret_notes")
+    registered.remove("_ret_notes")
+    return len(rows)
+
+
+def _late_notes(
+    con: duckdb.DuckDBPyConnection,
+    cutoff: datetime,
+    done_now: set[int],
+    finder: ContactFinder | None,
+    pseudonymiser: Pseudonymiser | None,
+) -> list[tuple[int, int, str]]:
+    """Notes written after their ad was processed (a decision made later, or journaled while retention held the
+    warehouse and replayed afterwards): ads processed by an earlier run, still expired, not processed again now.
+    Their entities hold pseudonyms (or are gone), so the contacts are whatever ``finder`` finds and pseudonyms an
+    ad's own entities carry; each note is rewritten as its ad was (pseudonymised, or masked for an ad retention
+    deleted). ``(label_id, ad_id, new note)`` for every note that changes."""
+    rows = con.execute(
+        """
+        SELECT l.label_id, l.ad_id, l.note, r.mode
+        FROM labels l JOIN retention_ads r USING (ad_id) JOIN ads a USING (ad_id)
+        WHERE l.note IS NOT NULL AND l.note <> '' AND a.last_seen < $cutoff AND a.last_seen <= r.processed_at
+          AND l.ad_id NOT IN (SELECT unnest($done::BIGINT[]))
+        ORDER BY l.label_id
+        """,
+        {"cutoff": cutoff, "done": sorted(done_now)},
+    ).fetchall()
+    if not rows:
+        return []
+    entities = _entities(con, sorted({int(r[1]) for r in rows}))
+    changed: list[tuple[int, int, str]] = []
+    for label_id, ad_id, note, mode in rows:
+        keyed = pseudonymiser if mode == "pseudonymise" else None
+        clean = _rewrite_note(note, entities.get(int(ad_id), []), finder, keyed)
+        if clean != note:
+            changed.append((int(label_id), int(ad_id), clean))
+    return changed
 
 
 def _mask_snapshots(

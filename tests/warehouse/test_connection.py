@@ -53,3 +53,25 @@ def test_lock_held_too_long_is_a_clear_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_new_warehouse_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """The warehouse holds contacts of people in ads: a file lurewatch creates gets mode 600 even under a
+    permissive umask (022), and an existing file's mode is left as the operator set it."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with session(tmp_path / "new.duckdb"):
+            pass
+        existing = tmp_path / "existing.duckdb"
+        with session(existing):
+            pass
+        existing.chmod(0o640)
+        with session(existing):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.duckdb").stat().st_mode) == 0o600
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640

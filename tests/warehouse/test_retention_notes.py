@@ -178,3 +178,38 @@ def test_report_lists_the_iso_weeks_of_the_changed_ads(warehouse: Path) -> None:
     assert report.weeks == (date(2026, 10, 5), date(2026, 10, 19))  # A (posted Wed 7 Oct), B (Wed 21 Oct); not C
     assert report.as_dict()["weeks"] == ["2026-10-05", "2026-10-19"]
     assert report.as_dict()["notes"] == 2
+
+
+def test_a_note_written_after_its_ad_was_processed_is_rewritten_by_the_next_run(warehouse: Path) -> None:
+    """A decision made after retention processed its ad (or journaled while retention held the warehouse and
+    replayed afterwards) may carry the number again: the next run pseudonymises it (the same pseudonym the ad's
+    entity has, so the link holds); in an ad retention deleted, it is masked; a fresh ad's late note stays."""
+    note = _note_index(warehouse)
+    first = _run(warehouse, pseudonymiser=PSEUDONYMISER)
+    assert first.notes == 2
+    with session(warehouse) as con:
+        ids = dict(con.execute("SELECT external_id, ad_id FROM ads").fetchall())
+        late = ((ids["a"], f"late: {PHONE_A}", "late-a"), (ids["c"], f"late {PHONE_A}", "late-c"))
+        for ad_id, text, event_id in late:
+            con.execute(
+                "INSERT INTO labels (ad_id, label, source, analyst, decided_at, note, event_id) "
+                "VALUES (?, 'lure', 'analyst', 'ana', ?, ?, ?)",
+                [ad_id, NOW - timedelta(days=1), text, event_id],
+            ).fetchall()
+    second = _run(warehouse, pseudonymiser=PSEUDONYMISER)
+    labels = _labels(warehouse)
+    assert labels["late-a"][note] == f"late: {PSEUDONYMISER.pseudonym('+37129145678')}"
+    assert labels["late-c"][note] == f"late {PHONE_A}"
+    assert second.notes == 1 and second.weeks == (date(2026, 10, 5),)
+    assert _run(warehouse, pseudonymiser=PSEUDONYMISER).notes == 0
+
+    deleted = _run(warehouse, mode="delete")
+    assert deleted.notes >= 1
+    with session(warehouse) as con:
+        con.execute(
+            "INSERT INTO labels (ad_id, label, source, analyst, decided_at, note, event_id) "
+            "VALUES (?, 'lure', 'analyst', 'ben', ?, ?, 'later-a')",
+            [ids["a"], NOW, f"again {PHONE_A}"],
+        ).fetchall()
+    assert _run(warehouse, mode="delete").notes == 1
+    assert _labels(warehouse)["later-a"][note] == "again " + MASK_CHAR * len(PHONE_A)

@@ -11,7 +11,8 @@ the same phone number, in bursts. :func:`compute_cross_ad_features` recomputes, 
   :func:`features.near_duplicates.cluster_ids` over ``ad_text(title, body)``;
 * ``ad_cross_features`` (migration 0006): how many other ads, sites and cities share a contact value
   (``entities.value`` of phones, e-mails and messenger handles: a number given as "WhatsApp" in one ad and
-  as a phone in another links them); the cluster size; posting velocity (ads with the same contact / in the
+  as a phone in another links them; so does a fresh ad's number and the pseudonym retention gave it in an old ad,
+  see :mod:`warehouse.contact_links`); the cluster size; posting velocity (ads with the same contact / in the
   same cluster posted in the 7 days up to the ad's own posting day, so the value of an old ad does not change
   as time passes); and the z-score of ln(salary) against the ad's peer group (falling back to all ads of
   its language, then to all ads, when a group has fewer than ``MIN_SALARY_GROUP`` salaried ads).
@@ -33,6 +34,8 @@ import pyarrow as pa
 from features import near_duplicates
 from features.factdata import gazetteer
 from features.facts import extract_destinations
+from warehouse.contact_links import bridge_table, contact_bridge
+from warehouse.pseudonymise import Pseudonymiser
 from warehouse.records import ad_text
 
 CROSS_AD_FEATURE_NAMES: tuple[str, ...] = (
@@ -173,8 +176,17 @@ WITH contacts AS (
     SELECT DISTINCT e.ad_id, e.value FROM entities e JOIN ads a USING (ad_id)
     WHERE e.kind IN (SELECT unnest($kinds))
 ),
+pairs AS (  -- (ad, one of its contact values, an ad with that contact), the ad itself included
+    SELECT c1.ad_id, c1.value, c2.ad_id AS other FROM contacts c1 JOIN contacts c2 USING (value)
+    UNION ALL  -- a plain value of a fresh ad, an old ad holding its pseudonym
+    SELECT c1.ad_id, c1.value, c2.ad_id FROM contacts c1
+    JOIN _cross_bridge b ON b.value = c1.value JOIN contacts c2 ON c2.value = b.alias
+    UNION ALL  -- a pseudonym of an old ad, a fresh ad holding the plain value behind it
+    SELECT c1.ad_id, c1.value, c2.ad_id FROM contacts c1
+    JOIN _cross_bridge b ON b.alias = c1.value JOIN contacts c2 ON c2.value = b.value
+),
 linked AS (  -- every (ad, ad sharing a contact with it), itself included
-    SELECT DISTINCT c1.ad_id, c2.ad_id AS other FROM contacts c1 JOIN contacts c2 USING (value)
+    SELECT DISTINCT ad_id, other FROM pairs
 ),
 shared AS (
     SELECT l.ad_id,
@@ -185,15 +197,14 @@ shared AS (
     GROUP BY l.ad_id
 ),
 contact_velocity AS (
-    SELECT c1.ad_id, max(n) AS n FROM (
-        SELECT c1.ad_id, c1.value, count(DISTINCT c2.ad_id) AS n
-        FROM contacts c1
-        JOIN ad_facts f1 ON f1.ad_id = c1.ad_id
-        JOIN contacts c2 ON c2.value = c1.value
-        JOIN ad_facts f2 ON f2.ad_id = c2.ad_id
+    SELECT ad_id, max(n) AS n FROM (
+        SELECT p.ad_id, p.value, count(DISTINCT p.other) AS n
+        FROM pairs p
+        JOIN ad_facts f1 ON f1.ad_id = p.ad_id
+        JOIN ad_facts f2 ON f2.ad_id = p.other
         WHERE f2.posted_on <= f1.posted_on AND f2.posted_on > f1.posted_on - INTERVAL {days} DAY
-        GROUP BY c1.ad_id, c1.value
-    ) c1 GROUP BY c1.ad_id
+        GROUP BY p.ad_id, p.value
+    ) GROUP BY ad_id
 ),
 cluster_velocity AS (
     SELECT k1.ad_id, count(*) AS n
@@ -246,11 +257,17 @@ def compute_cross_ad_features(
     *,
     threshold: float = near_duplicates.DEFAULT_THRESHOLD,
     computed_at: datetime | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
 ) -> int:
     """Recompute ``ad_facts``, ``ad_clusters`` and ``ad_cross_features`` for every ad, atomically.
 
     Run after :func:`pipeline.feature_store.extract_pending` (ads without features get NULL facts and still
     get cluster and contact features). Returns the number of ads with a cross-feature row.
+
+    Contacts pseudonymised by retention are linked to the same plain contacts of fresh ads when the warehouse holds
+    pseudonyms and a key is available: ``pseudonymiser``, else ``LUREWATCH_PSEUDONYM_KEY`` /
+    ``LUREWATCH_PSEUDONYM_KEY_FILE`` (:func:`warehouse.contact_links.contact_bridge`). Without a key, contacts are
+    linked on their stored values only, as before.
     """
     at = computed_at or datetime.now()
     category = "CAST(a.category AS VARCHAR)" if _has_column(con, "ads", "category") else "CAST(NULL AS VARCHAR)"
@@ -258,6 +275,7 @@ def compute_cross_ad_features(
         "_cross_home": _home_table(),
         "_cross_locations": _location_table(con),
         "_cross_clusters": _clusters(con, threshold),
+        "_cross_bridge": bridge_table(contact_bridge(con, LINKING_KINDS, pseudonymiser=pseudonymiser)),
     }
     for name, table in helpers.items():
         con.register(name, table)

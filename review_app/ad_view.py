@@ -1,8 +1,14 @@
-"""Everything the ad page and a case export show about one ad, read in one warehouse session."""
+"""Everything the ad page and a case export show about one ad, read in one warehouse session.
+
+Linked ads (and each contact's count of other ads) are ads with a contact of the same kind and value; across the
+retention boundary a fresh ad's plain contact also matches the pseudonym an old ad's contact was given, and the
+other way round (:mod:`warehouse.contact_links`; the key: the one passed to :func:`load_ad`, else the environment's).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +21,8 @@ from pipeline.model_registry import LoadedModel
 from review_app.decisions import NO_LABEL, HistoryRow, current_label, history
 from review_app.highlight import Span, highlight, spans_from_evidence
 from review_app.indicators import feature_label, ordered
+from warehouse.contact_links import bridge_key, pseudonym_bridge
+from warehouse.pseudonymise import Pseudonymiser, is_pseudonym
 from warehouse.records import ad_text
 
 LINKING_KINDS: tuple[str, ...] = ("phone", "email", "whatsapp", "telegram", "viber")
@@ -122,28 +130,71 @@ class AdDetail:
         return {name: names.count(name) for name in ordered(names)}
 
 
-def _contacts(con: duckdb.DuckDBPyConnection, ad_id: int) -> list[Contact]:
+Bridge = Sequence[tuple[str, str]]  # (plain value, its pseudonym) pairs: see warehouse.contact_links
+
+# What each contact of the ad matches in other ads: its own value and, across the retention boundary, its
+# pseudonym (a plain value) or the plain values behind it (a pseudonym). Parameters: bridge values, bridge
+# aliases, ad id.
+_MATCHES = """
+bridge AS (SELECT unnest(?::VARCHAR[]) AS value, unnest(?::VARCHAR[]) AS alias),
+mine AS (SELECT entity_id, ad_id, kind, value FROM entities WHERE ad_id = ?),
+matches AS (
+    SELECT entity_id, ad_id, kind, value, value AS match FROM mine
+    UNION
+    SELECT m.entity_id, m.ad_id, m.kind, m.value, b.alias FROM mine m JOIN bridge b ON b.value = m.value
+    UNION
+    SELECT m.entity_id, m.ad_id, m.kind, m.value, b.value FROM mine m JOIN bridge b ON b.alias = m.value
+)
+"""
+
+
+def _bridge(con: duckdb.DuckDBPyConnection, ad_id: int, pseudonymiser: Pseudonymiser | None) -> list[tuple[str, str]]:
+    """The bridge pairs that can link this ad across the retention boundary: its plain values whose pseudonym an
+    old ad holds, and (when this ad is pseudonymised itself) the plain values of other ads behind its pseudonyms.
+    Empty without pseudonymised contacts of the ad's kinds in the warehouse, or without a key."""
+    rows = con.execute("SELECT DISTINCT kind, value FROM entities WHERE ad_id = ?", [ad_id]).fetchall()
+    key = bridge_key(con, sorted({str(r[0]) for r in rows}), pseudonymiser)
+    if key is None:
+        return []
+    plain = [(str(r[0]), str(r[1])) for r in rows if not is_pseudonym(str(r[1]))]
+    pseudonymised = [(str(r[0]), str(r[1])) for r in rows if is_pseudonym(str(r[1]))]
+    bridge: list[tuple[str, str]] = []
+    if plain:  # a fresh ad: its own values, pseudonymised (a few) and looked up
+        bridge += pseudonym_bridge(con, key, sorted({k for k, _ in plain}), plain=[v for _, v in plain])
+    if pseudonymised:  # an old ad: every distinct plain value of its kinds is pseudonymised once
+        bridge += pseudonym_bridge(con, key, sorted({k for k, _ in pseudonymised}),
+                                   targets=[v for _, v in pseudonymised])
+    return sorted(set(bridge))
+
+
+def _contacts(con: duckdb.DuckDBPyConnection, ad_id: int, bridge: Bridge = ()) -> list[Contact]:
     rows = con.execute(
-        """
-        SELECT e.kind, e.value, e.raw, e.start_pos, e.end_pos, e.free_mail,
-               (SELECT count(DISTINCT o.ad_id) FROM entities o
-                WHERE o.kind = e.kind AND o.value = e.value AND o.ad_id <> e.ad_id) AS other_ads
-        FROM entities e WHERE e.ad_id = ? ORDER BY e.start_pos, e.kind
+        f"""
+        WITH {_MATCHES},
+        others AS (
+            SELECT k.entity_id, count(DISTINCT o.ad_id) AS n
+            FROM matches k JOIN entities o ON o.kind = k.kind AND o.value = k.match AND o.ad_id <> k.ad_id
+            GROUP BY k.entity_id
+        )
+        SELECT e.kind, e.value, e.raw, e.start_pos, e.end_pos, e.free_mail, coalesce(n.n, 0) AS other_ads
+        FROM entities e LEFT JOIN others n USING (entity_id)
+        WHERE e.ad_id = ? ORDER BY e.start_pos, e.kind
         """,
-        [ad_id],
+        [[b[0] for b in bridge], [b[1] for b in bridge], ad_id, ad_id],
     ).fetchall()
     return [Contact(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5], int(r[6])) for r in rows]
 
 
 def _linked(
-    con: duckdb.DuckDBPyConnection, ad_id: int, cluster_id: int, model_version: str | None
+    con: duckdb.DuckDBPyConnection, ad_id: int, cluster_id: int, model_version: str | None, bridge: Bridge = ()
 ) -> list[LinkedAd]:
     rows = con.execute(
         f"""
-        WITH links AS (
-            SELECT o.ad_id, e.kind || ' ' || e.value AS reason
-            FROM entities e JOIN entities o ON o.kind = e.kind AND o.value = e.value AND o.ad_id <> e.ad_id
-            WHERE e.ad_id = ? AND e.kind IN (SELECT unnest(?::VARCHAR[]))
+        WITH {_MATCHES},
+        links AS (
+            SELECT o.ad_id, k.kind || ' ' || k.value AS reason
+            FROM matches k JOIN entities o ON o.kind = k.kind AND o.value = k.match AND o.ad_id <> k.ad_id
+            WHERE k.kind IN (SELECT unnest(?::VARCHAR[]))
             UNION
             SELECT c.ad_id, 'same template' AS reason FROM ad_clusters c
             WHERE c.cluster_id = ? AND c.ad_id <> ?
@@ -165,7 +216,8 @@ def _linked(
         ORDER BY a.first_seen, a.ad_id
         LIMIT {MAX_LINKED}
         """,
-        [ad_id, list(LINKING_KINDS), cluster_id, ad_id, model_version],
+        [[b[0] for b in bridge], [b[1] for b in bridge], ad_id, list(LINKING_KINDS), cluster_id, ad_id,
+         model_version],
     ).fetchall()
     return [
         LinkedAd(int(r[0]), r[1], r[2], r[3], r[4], r[5], None if r[6] is None else float(r[6]), r[7], list(r[8]))
@@ -174,8 +226,19 @@ def _linked(
 
 
 def load_ad(
-    con: duckdb.DuckDBPyConnection, ad_id: int, model: LoadedModel | None, *, explain_top: int = 8
+    con: duckdb.DuckDBPyConnection,
+    ad_id: int,
+    model: LoadedModel | None,
+    *,
+    explain_top: int = 8,
+    pseudonymiser: Pseudonymiser | None = None,
 ) -> AdDetail | None:
+    """The ad, its contacts and linked ads, its decisions and (with a model) the reasons for its score.
+
+    ``pseudonymiser``: the key that links this ad's contacts with contacts pseudonymised by retention (and back);
+    ``None`` takes it from ``LUREWATCH_PSEUDONYM_KEY`` / ``LUREWATCH_PSEUDONYM_KEY_FILE``, and without any key links
+    are made on stored values only. It is only looked up when the warehouse holds pseudonymised contacts.
+    """
     model_version = model.version if model else None
     rows = con.execute(
         """
@@ -196,6 +259,7 @@ def load_ad(
         return None
     r = rows[0]
     label = current_label(con, ad_id)
+    bridge = _bridge(con, ad_id, pseudonymiser)
     detail = AdDetail(
         ad_id=int(r[0]),
         site_id=r[1],
@@ -222,8 +286,8 @@ def load_ad(
         cluster_id=int(r[21]),
         cluster_size=int(r[22]),
         status=label or "undecided",
-        contacts=_contacts(con, ad_id),
-        linked=_linked(con, ad_id, int(r[21]), model_version),
+        contacts=_contacts(con, ad_id, bridge),
+        linked=_linked(con, ad_id, int(r[21]), model_version, bridge),
         history=history(con, ad_id),
         site_base_url=r[23],
         feature_values={str(k): float(v) for k, v in json.loads(r[24]).items()} if r[24] else {},

@@ -6,6 +6,7 @@ import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.cross_ad_features import (
@@ -17,7 +18,9 @@ from pipeline.cross_ad_features import (
 from pipeline.feature_store import extract_pending
 from warehouse import connect
 from warehouse.ads import upsert_ads
+from warehouse.pseudonymise import KEY_ENV, KEY_FILE_ENV, Pseudonymiser, is_pseudonym
 from warehouse.records import AdRow
+from warehouse.retention import apply_retention
 
 DAY0 = date(2026, 11, 2)
 
@@ -252,5 +255,73 @@ def test_empty_warehouse(tmp_path: Path) -> None:
     try:
         assert compute_cross_ad_features(con) == 0
         assert con.execute("SELECT count(*) FROM ad_clusters").fetchall() == [(0,)]
+    finally:
+        con.close()
+
+
+CROSS_COLUMNS = "ad_id, shared_contact_ads, shared_contact_sites, shared_contact_cities, contact_velocity_7d"
+OLD_URLS = ("https://a.example/1", "https://b.example/7")
+
+
+def _pseudonymise_two_lures(path: Path, key: Pseudonymiser) -> duckdb.DuckDBPyConnection:
+    """The first two ads of the lure burst last seen in June, then a real retention run (30 days) with ``key``."""
+    con = connect(path)
+    con.execute("UPDATE ads SET last_seen = TIMESTAMP '2026-06-01 08:00' WHERE url IN (SELECT unnest(?))",
+                [list(OLD_URLS)])
+    apply_retention(con, 30, pseudonymiser=key, now=datetime(2026, 11, 24, 13, 0))
+    old = con.execute("SELECT e.value FROM entities e JOIN ads a USING (ad_id) WHERE a.url IN (SELECT unnest(?))",
+                      [list(OLD_URLS)]).fetchall()
+    assert old and all(is_pseudonym(v) for (v,) in old)
+    return con
+
+
+def test_shared_contacts_link_fresh_ads_with_pseudonymised_ones(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After retention pseudonymised two of the four ads with +37129145678, the contact features (ads, sites and
+    cities sharing a contact, contact velocity) are exactly what they were with every number in clear: the fresh
+    ads' number is bridged to the old ads' pseudonym, with the key from the caller or from the environment."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    key = Pseudonymiser(b"cross-ad-test-key-" + b"7" * 20)
+    query = f"SELECT {CROSS_COLUMNS} FROM ad_cross_features ORDER BY ad_id"
+    con = connect(copy)
+    try:
+        before = con.execute(query).fetchall()
+    finally:
+        con.close()
+    con = _pseudonymise_two_lures(copy, key)
+    try:
+        ids = _ids(con)
+        assert compute_cross_ad_features(con, pseudonymiser=key) == 10
+        assert con.execute(query).fetchall() == before
+        fresh = cross_ad_vectors(con, [ids["https://c.example/x"]])[ids["https://c.example/x"]]
+        assert (fresh["shared_contact_ads"], fresh["shared_contact_sites"], fresh["contact_velocity_7d"]) == (3, 3, 3)
+        monkeypatch.setenv(KEY_ENV, key.key.decode())
+        monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+        assert compute_cross_ad_features(con) == 10
+        assert con.execute(query).fetchall() == before
+    finally:
+        con.close()
+
+
+def test_without_a_key_pseudonymised_ads_link_only_among_themselves(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key configured: nothing fails, links are made on stored values as before (old ads with old ads through
+    equal pseudonyms, fresh ads with fresh ads through equal numbers, no old-fresh pairs)."""
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    con = _pseudonymise_two_lures(copy, Pseudonymiser(b"cross-ad-test-key-" + b"7" * 20))
+    try:
+        ids = _ids(con)
+        assert compute_cross_ad_features(con) == 10
+        vec = cross_ad_vectors(con, list(ids.values()))
+        for url, other in (*zip(OLD_URLS, reversed(OLD_URLS), strict=True),
+                           ("https://c.example/x", "https://a.example/2"), ("https://a.example/2", "https://c.example/x")):
+            assert vec[ids[url]]["shared_contact_ads"] == 1, (url, other)
+        assert vec[ids["https://b.example/o0"]]["shared_contact_ads"] == 0
     finally:
         con.close()

@@ -75,7 +75,9 @@ def ad_page(request: Request, ad_id: AdId, session: Annotated[Session, Depends(r
     filters = QueueFilters.from_params(request.query_params)
     with context.store.session(context.settings.read_lock_timeout_s) as con:
         model = context.store.champion(con)
-        detail = load_ad(con, ad_id, model, explain_top=context.settings.explain_top)
+        detail = load_ad(
+            con, ad_id, model, explain_top=context.settings.explain_top, pseudonymiser=context.pseudonymiser
+        )
         if detail is None:
             raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
         next_id = prev_id = None
@@ -210,7 +212,9 @@ def _case(context: AppContext, ad_id: int, username: str, make: Callable[[dict[s
         raise HTTPException(status_code=404, detail="Exports are CSV or JSON.")
     with context.store.session(context.settings.read_lock_timeout_s) as con:
         model = context.store.champion(con)
-        detail = load_ad(con, ad_id, model, explain_top=context.settings.explain_top)
+        detail = load_ad(
+            con, ad_id, model, explain_top=context.settings.explain_top, pseudonymiser=context.pseudonymiser
+        )
         if detail is None:
             raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
         case = make(build_case(detail, username))

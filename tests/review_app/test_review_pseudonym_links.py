@@ -1,6 +1,6 @@
 """Linked ads across the retention boundary: a fresh ad and an old ad whose shared contact retention replaced by
-its pseudonym stay linked on the ad page (both ways), with the key from the environment; without a key the page
-works as before (old and fresh ads are simply not linked by that contact)."""
+its pseudonym stay linked on the ad page (both ways), with the app's key (or the environment's); without a key the
+page works as before (old and fresh ads are simply not linked by that contact)."""
 
 from __future__ import annotations
 
@@ -66,18 +66,21 @@ def _shared_pair(db: Path) -> tuple[str, str, int, int, int]:
 def test_ad_page_links_fresh_and_pseudonymised_ads_by_their_shared_contact(
     review_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An old ad pseudonymised by a real retention run and a fresh ad with the same contact in clear: the fresh
-    ad's page lists the old ad as linked by that contact and counts it in the contact's "in N other ads"; the old
-    ad's page lists the fresh ad by its pseudonym. With no key configured the pages still load, and the contact no
-    longer links the two (old ads then only link among themselves, as the stored values say)."""
-    monkeypatch.setenv(KEY_ENV, TEST_KEY)
+    """An old ad pseudonymised by a real retention run and a fresh ad with the same contact in clear: with the app
+    configured with the key retention used, the fresh ad's page lists the old ad as linked by that contact and
+    counts it in the contact's "in N other ads"; the old ad's page lists the fresh ad by its pseudonym. An app with
+    no key configured still serves the pages, and the contact no longer links the two (old ads then only link among
+    themselves, as the stored values say)."""
+    monkeypatch.delenv(KEY_ENV, raising=False)
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
-    settings = prepare(review_template, tmp_path / "review")
+    settings = prepare(review_template, tmp_path / "review")  # with a key file of its own
+    assert settings.pseudonym_key_file is not None
+    key = Pseudonymiser.from_env({KEY_FILE_ENV: str(settings.pseudonym_key_file)})
     kind, value, old, fresh, others = _shared_pair(settings.database)
     with session(settings.database) as con:
         con.execute("UPDATE ads SET last_seen = now() - INTERVAL 100 DAY WHERE ad_id = ?", [old])
-        apply_retention(con, 30, pseudonymiser=Pseudonymiser.from_env())
-    pseudonym = Pseudonymiser.from_env().pseudonym(value)
+        apply_retention(con, 30, pseudonymiser=key)
+    pseudonym = key.pseudonym(value)
     stored = {v for (v,) in query(settings.database, "SELECT value FROM entities WHERE ad_id = ?", [old])}
     assert pseudonym in stored and all(is_pseudonym(v) for v in stored)
     assert query(settings.database, "SELECT value FROM entities WHERE ad_id = ? AND kind = ? AND value = ?",
@@ -93,8 +96,10 @@ def test_ad_page_links_fresh_and_pseudonymised_ads_by_their_shared_contact(
         assert old_page.status_code == 200
         assert f"{kind} {pseudonym}" in _linked(old_page.text).get(fresh, [])
         assert _other_ads(old_page.text)[(kind, pseudonym)] == others
+        client.close()
 
-        monkeypatch.delenv(KEY_ENV)
+    with running(settings.model_copy(update={"pseudonym_key_file": None})) as env:
+        client = env.logged_in()
         plain_page = client.get(f"/ads/{fresh}")
         assert plain_page.status_code == 200
         assert f"{kind} {value}" not in _linked(plain_page.text).get(old, [])
@@ -102,7 +107,8 @@ def test_ad_page_links_fresh_and_pseudonymised_ads_by_their_shared_contact(
         assert client.get(f"/ads/{old}").status_code == 200
         client.close()
 
-    with session(settings.database) as con:  # a key passed in wins over the environment (here: none)
-        detail = load_ad(con, fresh, None, pseudonymiser=Pseudonymiser(TEST_KEY.encode()))
+    monkeypatch.setenv(KEY_ENV, TEST_KEY)  # a different product-wide key: the app's own key must win
+    with session(settings.database) as con:  # a key passed in wins over the environment (here: another key)
+        detail = load_ad(con, fresh, None, pseudonymiser=key)
     assert detail is not None
     assert any(a.ad_id == old and f"{kind} {value}" in a.reasons for a in detail.linked)

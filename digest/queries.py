@@ -18,6 +18,7 @@ import duckdb
 from digest.config import Filters, Thresholds
 from digest.model import ClusterStats, DigestData, Phrase, TopCluster, WeekCount, WeekPoint
 from digest.privacy import scrub
+from warehouse.contact_links import bridge_table, contact_bridge
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 CONTACT_KINDS: dict[str, str] = {
@@ -190,7 +191,9 @@ def _indicator_breakdown(con: duckdb.DuckDBPyConnection, week: date) -> tuple[We
 
 def _cluster_members_sql() -> str:
     """``_dg_members``: one row per (cluster, ad in scope). Contact clusters are keyed by a hash of the contact
-    group and value: the value itself never leaves this statement."""
+    group and value: the value itself never leaves this statement. A plain value that retention pseudonymised in
+    older ads is keyed by its pseudonym (``_dg_bridge``, :mod:`warehouse.contact_links`), so a fresh ad with an old
+    ad's phone number grows that number's cluster instead of starting a "new" one."""
     group = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CONTACT_KINDS.items()) + " END"
     kinds = ", ".join(f"'{k}'" for k in CONTACT_KINDS)
     return f"""
@@ -200,8 +203,8 @@ def _cluster_members_sql() -> str:
         FROM ad_clusters c JOIN _dg_scope s ON s.ad_id = c.ad_id
         UNION ALL
         SELECT e.kind, e.cluster_key, s.ad_id, s.week, s.high_risk, s.site_id, s.language
-        FROM (SELECT DISTINCT {group} AS kind, hash({group}, e.value) AS cluster_key, e.ad_id
-              FROM entities e WHERE e.kind IN ({kinds})) e
+        FROM (SELECT DISTINCT {group} AS kind, hash({group}, coalesce(b.alias, e.value)) AS cluster_key, e.ad_id
+              FROM entities e LEFT JOIN _dg_bridge b ON b.value = e.value WHERE e.kind IN ({kinds})) e
         JOIN _dg_scope s ON s.ad_id = e.ad_id
     """
 
@@ -213,7 +216,11 @@ def _clusters(
     week before, among clusters of at least ``min_size`` ads with at least one high-risk ad."""
     previous = week - timedelta(days=7)
     params = {"w": week, "p": previous, "min": min_size}
-    con.execute(_cluster_members_sql())
+    con.register("_dg_bridge", bridge_table(contact_bridge(con, list(CONTACT_KINDS))))
+    try:
+        con.execute(_cluster_members_sql())
+    finally:
+        con.unregister("_dg_bridge")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _dg_per AS

@@ -196,3 +196,31 @@ def test_same_results_give_the_same_data_hash(con: duckdb.DuckDBPyConnection) ->
     first = load_digest_data(con, DigestQuery(W))
     assert load_digest_data(con, DigestQuery(W)).data_hash() == first.data_hash()
     assert load_digest_data(con, DigestQuery(P)).data_hash() != first.data_hash()
+
+
+def test_a_contact_cluster_keeps_growing_across_the_retention_boundary(
+    hand_made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention pseudonymised last week's e-mail; this week's ad still has it in clear. With the key configured
+    the e-mail cluster still counts as growing (not as a new cluster), exactly as before retention; without a key
+    the two halves cannot be matched: this week's half is a one-ad cluster, below the minimum size, so the growing
+    cluster drops out of the digest (which still builds)."""
+    from warehouse.pseudonymise import KEY_ENV, KEY_FILE_ENV, Pseudonymiser
+
+    db = tmp_path / "retained.duckdb"
+    db.write_bytes(hand_made.read_bytes())
+    key = "digest-bridge-test-key-" + "0123456789abcdef" * 2
+    alias = Pseudonymiser(key.encode()).pseudonym("x@y.example")
+    with session(db) as con:
+        con.execute("UPDATE entities SET value = ?, raw = ? WHERE value = 'x@y.example' AND ad_id IN "
+                    "(SELECT ad_id FROM ads WHERE posted < ?)", [alias, alias, W]).fetchall()
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, key)
+    with session(db) as con:
+        bridged = {c.kind: c for c in load_digest_data(con, DigestQuery(W)).clusters}
+    monkeypatch.delenv(KEY_ENV)
+    with session(db) as con:
+        unbridged = {c.kind: c for c in load_digest_data(con, DigestQuery(W)).clusters}
+    assert (bridged["email"].new_current, bridged["email"].growing_current) == (0, 1)
+    assert (unbridged["email"].new_current, unbridged["email"].growing_current) == (0, 0)
+    assert (bridged["phone"].new_current, bridged["phone"].growing_current) == (1, 0)

@@ -204,16 +204,23 @@ RETENTION_CHILD = textwrap.dedent(
 
 
 def test_killed_retention_run_changes_nothing_and_reruns_cleanly(quick_warehouse: Path, copy_db: Any) -> None:
-    """The retention job is one transaction: killed after rewriting every table it touches but before COMMIT, the
-    warehouse is exactly as before (no half-pseudonymised ad, no run recorded); the next run does all of it."""
+    """The retention job is one transaction: killed after rewriting every table it touches (analysts' notes
+    included) but before COMMIT, the warehouse is exactly as before (no half-pseudonymised ad or note, no run
+    recorded); the next run does all of it."""
     from warehouse.pseudonymise import Pseudonymiser
     from warehouse.retention import apply_retention
 
     db = copy_db(quick_warehouse)
+    with session(db) as con:  # notes that repeat a contact of an ad retention will process
+        con.execute(
+            "INSERT INTO labels (ad_id, label, source, analyst, note) SELECT e.ad_id, 'lure', 'analyst', 'ana', "
+            "'called ' || min(e.raw) || ', no answer' FROM entities e JOIN ads a USING (ad_id) "
+            "WHERE a.last_seen < now() - INTERVAL 30 DAY GROUP BY e.ad_id ORDER BY e.ad_id LIMIT 40").fetchall()
     dump = ("SELECT (SELECT list(md5(title || body || coalesce(contact_text, '')) ORDER BY ad_id) FROM ads), "
             "(SELECT list(value ORDER BY entity_id) FROM entities), "
             "(SELECT list(md5(page_text) ORDER BY ad_id, fetched_at) FROM ad_snapshots), "
             "(SELECT list(md5(evidence::VARCHAR) ORDER BY ad_id) FROM features), "
+            "(SELECT list(note ORDER BY label_id) FROM labels), "
             "(SELECT count(*) FROM retention_runs)")
     before = query(db, dump)
     child = Progress([sys.executable, "-c", RETENTION_CHILD, str(db)])
@@ -224,8 +231,10 @@ def test_killed_retention_run_changes_nothing_and_reruns_cleanly(quick_warehouse
     assert query(db, dump) == before
     with session(db) as con:
         report = apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
-    assert report.ads > 100 and report.snapshots > 100
+    assert report.ads > 100 and report.snapshots > 100 and report.notes == 40
     assert query(db, dump) != before
+    notes = query(db, "SELECT note FROM labels WHERE analyst = 'ana'")
+    assert len(notes) == 40 and all(n.startswith("called pz1_") and n.endswith(", no answer") for (n,) in notes)
 
 
 def test_killed_review_app_loses_no_acknowledged_decision(flow_warehouse: Path, copy_db: Any) -> None:

@@ -7,15 +7,13 @@ import json
 import os
 import re
 import stat
-import sys
-import textwrap
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from rel_support import Progress, digest_warehouse, query, render_digest
+from rel_support import digest_warehouse, query, render_digest
 from typer.testing import CliRunner
 
 from lurewatch.cli_privacy import privacy_cli
@@ -275,52 +273,6 @@ def test_retention_parquet_root_must_hold_an_export_and_dry_runs_export_nothing(
     assert report["weeks"] and reexport == {"parquet_root": str(lake), "reexported": False, "weeks": report["weeks"],
                                             "rows": {}, "why": "dry run"}
     assert _files(lake) == files
-
-
-NOTES_CHILD = textwrap.dedent(
-    """
-    import sys, time
-    from warehouse import connect, retention
-    from warehouse.pseudonymise import Pseudonymiser
-
-    original = retention._mask_snapshots
-
-    def mask_then_stall(*args, **kwargs):
-        done = original(*args, **kwargs)
-        print("notes rewritten, not committed", flush=True)
-        time.sleep(120)  # killed here: ads, entities, notes and snapshots changed, nothing committed
-        return done
-
-    retention._mask_snapshots = mask_then_stall
-    con = connect(sys.argv[1])
-    retention.apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
-    """
-)
-
-
-def test_killed_retention_run_leaves_every_note_as_before(quick_warehouse: Path, copy_db: Any) -> None:
-    """The notes are rewritten in the run's one transaction: SIGKILLed after the rewrite but before COMMIT, every
-    label is exactly as before; the next run rewrites them."""
-    db = copy_db(quick_warehouse)
-    with session(db) as con:
-        con.execute(
-            "INSERT INTO labels (ad_id, label, source, analyst, note) SELECT e.ad_id, 'lure', 'analyst', 'ana', "
-            "'called ' || min(e.raw) || ', no answer' FROM entities e JOIN ads a USING (ad_id) "
-            "WHERE a.last_seen < now() - INTERVAL 30 DAY GROUP BY e.ad_id ORDER BY e.ad_id LIMIT 40").fetchall()
-    dump = "SELECT * FROM labels ORDER BY label_id"
-    before = query(db, dump)
-    assert len(before) == 40
-    child = Progress([sys.executable, "-c", NOTES_CHILD, str(db)])
-    try:
-        child.wait_for(r"^notes rewritten, not committed")
-    finally:
-        child.kill()
-    assert query(db, dump) == before
-    assert query(db, "SELECT count(*) FROM retention_runs") == [(0,)]
-    with session(db) as con:
-        report = apply_retention(con, 30, pseudonymiser=Pseudonymiser(b"k" * 40))
-    assert report.notes == 40
-    assert all(row[6].startswith("called pz1_") and row[6].endswith(", no answer") for row in query(db, dump))
 
 
 def test_retention_needs_a_key_and_never_prints_it(quick_warehouse: Path, copy_db: Any,

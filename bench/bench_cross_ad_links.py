@@ -22,12 +22,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import best_of
 
 from digest.synthetic import SyntheticSpec, generate
 from pipeline.cross_ad_features import LINKING_KINDS, compute_cross_ad_features
@@ -37,15 +38,6 @@ from warehouse.pseudonymise import KEY_ENV, KEY_FILE_ENV, Pseudonymiser
 from warehouse.retention import apply_retention
 
 BENCH_KEY = "bench-only-key-" + "0123456789abcdef" * 2
-
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def links(con: Any) -> str:

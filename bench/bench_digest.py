@@ -17,13 +17,14 @@ import platform
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import best_of
 
 from digest import archive, queries
 from digest.config import parse_config
@@ -41,15 +42,6 @@ SELECT a.site_id, date_trunc('week', coalesce(a.posted, CAST(a.first_seen AS DAT
 FROM ads a JOIN scores s ON s.ad_id = a.ad_id AND s.model_version = 'synthetic-champion'
 GROUP BY ALL
 """
-
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def once(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -42,6 +42,11 @@ def _background_replayer(context: AppContext, stop: threading.Event) -> None:
 def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     settings = settings or ReviewSettings()
     context = AppContext.build(settings, build_templates())
+    if context.pseudonymiser is None:
+        logger.warning("no pseudonymisation key configured: analysts cannot export cases (set "
+                       "LUREWATCH_PSEUDONYM_KEY_FILE, see `lurewatch privacy keygen`)")
+    else:
+        logger.info("case exports are pseudonymised with key %s", context.pseudonymiser.key_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

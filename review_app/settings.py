@@ -67,16 +67,15 @@ class ReviewSettings(BaseSettings):
     def journal(self) -> Path:
         return self.journal_path or self.database.with_name(self.database.name + ".review-journal.jsonl")
 
-    def pseudonymiser(self, environ: dict[str, str] | None = None) -> Pseudonymiser | None:
+    def pseudonymiser(self) -> Pseudonymiser | None:
         """The key case exports are pseudonymised with: ``pseudonym_key_file``, else the product-wide key from the
         environment; ``None`` when no key is configured at all. A configured but unusable key (too short, a file
         others can read) raises :class:`~warehouse.pseudonymise.PseudonymKeyError`, so the app refuses to start."""
         if self.pseudonym_key_file is not None:
             return Pseudonymiser.from_env({KEY_FILE_ENV: str(self.pseudonym_key_file)})
-        env = os.environ if environ is None else environ
-        if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
+        if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
             return None
-        return Pseudonymiser.from_env(dict(env))
+        return Pseudonymiser.from_env()
 
     def password_hasher(self) -> PasswordHasher:
         return _hasher(self.password_time_cost, self.password_memory_kib, self.password_parallelism)

@@ -34,7 +34,7 @@ import pyarrow as pa
 from features import near_duplicates
 from features.factdata import gazetteer
 from features.facts import extract_destinations
-from warehouse.contact_links import bridge_table, contact_bridge
+from warehouse.contact_links import LINKING_KINDS, bridge_table, contact_bridge
 from warehouse.pseudonymise import Pseudonymiser
 from warehouse.records import ad_text
 
@@ -51,7 +51,6 @@ CROSS_AD_FEATURE_NAMES: tuple[str, ...] = (
 # What an ad without a row (never computed) looks like: a unique ad with no links and no known pay.
 CROSS_AD_DEFAULTS: dict[str, float] = {**dict.fromkeys(CROSS_AD_FEATURE_NAMES, 0.0), "cluster_size": 1.0}
 
-LINKING_KINDS: tuple[str, ...] = ("phone", "email", "whatsapp", "telegram", "viber")
 VELOCITY_DAYS = 7
 MIN_SALARY_GROUP = 5
 

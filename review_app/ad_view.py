@@ -21,11 +21,10 @@ from pipeline.model_registry import LoadedModel
 from review_app.decisions import NO_LABEL, HistoryRow, current_label, history
 from review_app.highlight import Span, highlight, spans_from_evidence
 from review_app.indicators import feature_label, ordered
-from warehouse.contact_links import bridge_key, pseudonym_bridge
+from warehouse.contact_links import LINKING_KINDS, bridge_key, pseudonym_bridge
 from warehouse.pseudonymise import Pseudonymiser, is_pseudonym
 from warehouse.records import ad_text
 
-LINKING_KINDS: tuple[str, ...] = ("phone", "email", "whatsapp", "telegram", "viber")
 MAX_LINKED = 200
 
 

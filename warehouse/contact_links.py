@@ -32,6 +32,8 @@ from warehouse.pseudonymise import DIGEST_HEX, PREFIX, Pseudonymiser, PseudonymK
 
 logger = logging.getLogger(__name__)
 
+#: The contact kinds that link ads to each other (URLs do not: a shared company website is no evidence).
+LINKING_KINDS: tuple[str, ...] = ("phone", "email", "whatsapp", "telegram", "viber")
 #: The SQL regular expression a stored pseudonym matches in full.
 PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
 BRIDGE_SCHEMA = pa.schema([("value", pa.string()), ("alias", pa.string())])

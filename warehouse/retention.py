@@ -235,7 +235,6 @@ def apply_retention(
     key_id = pseudonymiser.key_id if pseudonymiser is not None else None
     if mode == "pseudonymise" and key_id is not None:
         _check_key(con, key_id, allow_key_change)
-    registered: list[str] = []
     con.execute("BEGIN TRANSACTION")
     try:
         run_id = int(
@@ -308,33 +307,21 @@ def apply_retention(
                     new_notes.append((int(label_id), clean))
                     changed_ads.add(int(ad_id))
             if new_ads:
-                con.register("_ret_ads", pa.table({
+                _execute_with(con, "_ret_ads", pa.table({
                     "ad_id": pa.array([r[0] for r in new_ads], pa.int64()),
                     "title": pa.array([r[1] for r in new_ads], pa.string()),
                     "body": pa.array([r[2] for r in new_ads], pa.string()),
                     "contact_text": pa.array([r[3] for r in new_ads], pa.string()),
-                }))
-                registered.append("_ret_ads")
-                con.execute(
-                    "UPDATE ads SET title = n.title, body = n.body, contact_text = n.contact_text "
-                    "FROM _ret_ads n WHERE ads.ad_id = n.ad_id"
-                ).fetchall()
-                con.unregister("_ret_ads")
-                registered.remove("_ret_ads")
+                }), "UPDATE ads SET title = n.title, body = n.body, contact_text = n.contact_text "
+                    "FROM _ret_ads n WHERE ads.ad_id = n.ad_id")
             if new_evidence:
-                con.register("_ret_evidence", pa.table({
+                _execute_with(con, "_ret_evidence", pa.table({
                     "ad_id": pa.array([r[0] for r in new_evidence], pa.int64()),
                     "evidence": pa.array([r[1] for r in new_evidence], pa.string()),
-                }))
-                registered.append("_ret_evidence")
-                con.execute(
-                    "UPDATE features SET evidence = n.evidence::JSON FROM _ret_evidence n "
-                    "WHERE features.ad_id = n.ad_id"
-                ).fetchall()
-                con.unregister("_ret_evidence")
-                registered.remove("_ret_evidence")
+                }), "UPDATE features SET evidence = n.evidence::JSON FROM _ret_evidence n "
+                    "WHERE features.ad_id = n.ad_id")
                 evidence_changed += len(new_evidence)
-            notes_changed += _update_notes(con, new_notes, registered)
+            notes_changed += _update_notes(con, new_notes)
             all_entities = [e for ad_id in ad_ids for e in by_ad.get(ad_id, [])]
             if mode == "delete":
                 entities_changed += len(all_entities)
@@ -345,18 +332,11 @@ def apply_retention(
                 assert pseudonymiser is not None
                 plain = [e for e in all_entities if not (is_pseudonym(e.value) and is_pseudonym(e.raw))]
                 if plain:
-                    aliases = [pseudonymiser.pseudonym(e.value) for e in plain]
-                    con.register("_ret_entities", pa.table({
+                    _execute_with(con, "_ret_entities", pa.table({
                         "entity_id": pa.array([e.entity_id for e in plain], pa.int64()),
-                        "value": pa.array(aliases, pa.string()),
-                    }))
-                    registered.append("_ret_entities")
-                    con.execute(
-                        "UPDATE entities SET value = n.value, raw = n.value FROM _ret_entities n "
-                        "WHERE entities.entity_id = n.entity_id"
-                    ).fetchall()
-                    con.unregister("_ret_entities")
-                    registered.remove("_ret_entities")
+                        "value": pa.array([pseudonymiser.pseudonym(e.value) for e in plain], pa.string()),
+                    }), "UPDATE entities SET value = n.value, raw = n.value FROM _ret_entities n "
+                        "WHERE entities.entity_id = n.entity_id")
                     entities_changed += len(plain)
             con.execute(
                 "INSERT OR REPLACE INTO retention_ads (ad_id, processed_at, mode, run_id) "
@@ -364,7 +344,7 @@ def apply_retention(
                 [ad_ids, started, mode, run_id],
             ).fetchall()
         late = _late_notes(con, cutoff, set(needles_by_ad), find_contacts, pseudonymiser)
-        notes_changed += _update_notes(con, [(label_id, note) for label_id, _, note in late], registered)
+        notes_changed += _update_notes(con, [(label_id, note) for label_id, _, note in late])
         changed_ads.update(ad_id for _, ad_id, _ in late)
         snapshots = _mask_snapshots(con, cutoff, needles_by_ad, find_contacts, started, run_id)
         weeks = _weeks(con, changed_ads)
@@ -377,28 +357,31 @@ def apply_retention(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        for name in registered:
-            con.unregister(name)
     return RetentionReport(
         None if dry_run else run_id, days, cutoff, mode, dry_run, key_id, ads_changed, entities_changed, snapshots,
         evidence_changed, notes_changed, weeks,
     )
 
 
-def _update_notes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str]], registered: list[str]) -> int:
+def _execute_with(
+    con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, sql: str, params: Sequence[Any] = ()
+) -> None:
+    """Run ``sql`` with the Arrow ``table`` visible as ``name``; it is unregistered again whatever happens."""
+    con.register(name, table)
+    try:
+        con.execute(sql, list(params)).fetchall()
+    finally:
+        con.unregister(name)
+
+
+def _update_notes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str]]) -> int:
     """Write rewritten notes (the one deliberate rewrite of the append-only labels table: only contact substrings
     of ``note`` change). Returns how many."""
-    if not rows:
-        return 0
-    con.register("_ret_notes", pa.table({
-        "label_id": pa.array([r[0] for r in rows], pa.int64()),
-        "note": pa.array([r[1] for r in rows], pa.string()),
-    }))
-    registered.append("_ret_notes")
-    con.execute("UPDATE labels SET note = n.note FROM _ret_notes n WHERE labels.label_id = n.label_id").fetchall()
-    con.unregister("_ret_notes")
-    registered.remove("_ret_notes")
+    if rows:
+        _execute_with(con, "_ret_notes", pa.table({
+            "label_id": pa.array([r[0] for r in rows], pa.int64()),
+            "note": pa.array([r[1] for r in rows], pa.string()),
+        }), "UPDATE labels SET note = n.note FROM _ret_notes n WHERE labels.label_id = n.label_id")
     return len(rows)
 
 
@@ -469,32 +452,19 @@ def _mask_snapshots(
         if masked != page_text:
             changed.append((int(ad_id), fetched_at, content_hash, masked))
     if changed:
-        con.register("_ret_snapshots", pa.table({
+        _execute_with(con, "_ret_snapshots", pa.table({
             "ad_id": pa.array([r[0] for r in changed], pa.int64()),
             "fetched_at": pa.array([r[1] for r in changed], pa.timestamp("us")),
             "content_hash": pa.array([r[2] for r in changed], pa.string()),
             "page_text": pa.array([r[3] for r in changed], pa.string()),
-        }))
-        try:
-            con.execute(
-                "UPDATE ad_snapshots SET page_text = n.page_text FROM _ret_snapshots n WHERE ad_snapshots.ad_id = "
-                "n.ad_id AND ad_snapshots.fetched_at = n.fetched_at AND ad_snapshots.content_hash = n.content_hash"
-            ).fetchall()
-        finally:
-            con.unregister("_ret_snapshots")
-    con.register("_ret_snapshot_keys", pa.table({
+        }), "UPDATE ad_snapshots SET page_text = n.page_text FROM _ret_snapshots n WHERE ad_snapshots.ad_id = "
+            "n.ad_id AND ad_snapshots.fetched_at = n.fetched_at AND ad_snapshots.content_hash = n.content_hash")
+    _execute_with(con, "_ret_snapshot_keys", pa.table({
         "ad_id": pa.array([int(r[0]) for r in rows], pa.int64()),
         "fetched_at": pa.array([r[1] for r in rows], pa.timestamp("us")),
         "content_hash": pa.array([r[2] for r in rows], pa.string()),
-    }))
-    try:
-        con.execute(
-            "INSERT OR REPLACE INTO retention_snapshots (ad_id, fetched_at, content_hash, processed_at, run_id) "
-            "SELECT ad_id, fetched_at, content_hash, ?, ? FROM _ret_snapshot_keys",
-            [started, run_id],
-        ).fetchall()
-    finally:
-        con.unregister("_ret_snapshot_keys")
+    }), "INSERT OR REPLACE INTO retention_snapshots (ad_id, fetched_at, content_hash, processed_at, run_id) "
+        "SELECT ad_id, fetched_at, content_hash, ?, ? FROM _ret_snapshot_keys", [started, run_id])
     return len(changed)
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import duckdb
 from fastapi import APIRouter, Depends, Form, HTTPException, Path
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from review_app.ad_view import load_ad
+from pipeline.model_registry import LoadedModel
+from review_app.ad_view import AdDetail, load_ad
 from review_app.context import AppContext, app_context
 from review_app.decisions import LABEL_TITLES, MAX_NOTE_CHARS, DecisionError, event_status, new_decision, new_undo
 from review_app.deps import flash, require_admin_csrf, require_csrf, require_user
@@ -49,6 +51,17 @@ def _filters_from_form(raw: str) -> QueueFilters:
     return QueueFilters.from_params(dict(parse_qsl(raw[:4000])))
 
 
+def _champion_and_ad(
+    context: AppContext, con: duckdb.DuckDBPyConnection, ad_id: int
+) -> tuple[LoadedModel | None, AdDetail]:
+    """The champion model and the ad as the analyst sees it (contacts linked with the app's key); 404 if no such ad."""
+    model = context.store.champion(con)
+    detail = load_ad(con, ad_id, model, explain_top=context.settings.explain_top, pseudonymiser=context.pseudonymiser)
+    if detail is None:
+        raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
+    return model, detail
+
+
 @router.get("/")
 def review_queue(request: Request, session: Annotated[Session, Depends(require_user)]) -> Response:
     context = app_context(request)
@@ -74,12 +87,7 @@ def ad_page(request: Request, ad_id: AdId, session: Annotated[Session, Depends(r
     context = app_context(request)
     filters = QueueFilters.from_params(request.query_params)
     with context.store.session(context.settings.read_lock_timeout_s) as con:
-        model = context.store.champion(con)
-        detail = load_ad(
-            con, ad_id, model, explain_top=context.settings.explain_top, pseudonymiser=context.pseudonymiser
-        )
-        if detail is None:
-            raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
+        model, detail = _champion_and_ad(context, con, ad_id)
         next_id = prev_id = None
         if model is not None and detail.score is not None:
             version = str(model.version)
@@ -211,12 +219,7 @@ def _case(context: AppContext, ad_id: int, username: str, make: Callable[[dict[s
     if fmt not in FORMATS:
         raise HTTPException(status_code=404, detail="Exports are CSV or JSON.")
     with context.store.session(context.settings.read_lock_timeout_s) as con:
-        model = context.store.champion(con)
-        detail = load_ad(
-            con, ad_id, model, explain_top=context.settings.explain_top, pseudonymiser=context.pseudonymiser
-        )
-        if detail is None:
-            raise HTTPException(status_code=404, detail=f"There is no ad {ad_id}.")
+        _, detail = _champion_and_ad(context, con, ad_id)
         case = make(build_case(detail, username))
         record_export(con, case, fmt, username)
     body, media_type = render_case(case, fmt)

@@ -13,10 +13,10 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
+from suite_support import fixture_ad_row
 
 from digest.config import DigestConfig, parse_config
 from digest.mailsink import MailSink
@@ -36,26 +36,10 @@ def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fixture_sites import load_ads
     from pipeline.feature_store import extract_pending
     from warehouse.ads import upsert_ads
-    from warehouse.records import AdRow
 
     path = tmp_path_factory.mktemp("fixture-wh") / "lurewatch.duckdb"
     ads = load_ads()
-    rows = [
-        AdRow(
-            site_id=ad["site"],
-            url=f"https://{ad['site']}.example/ad/{ad['ref']}",
-            title=ad["title"],
-            body=ad["body"] + (f"\n\n{ad['contact']}" if ad.get("contact") else ""),  # as the sites show it
-            external_id=ad["ref"],
-            company=ad.get("company"),
-            location=ad.get("city"),
-            country=ad.get("country"),
-            contact_text=ad.get("contact"),
-            page_language=ad["lang"],
-            posted=date.fromisoformat(ad["posted"]) if ad.get("posted") else None,
-        )
-        for ad in ads
-    ]
+    rows = [fixture_ad_row(ad, f"https://{ad['site']}.example/ad/{ad['ref']}") for ad in ads]
     with session(path) as con:
         upsert_ads(con, rows, None)
         extract_pending(con)

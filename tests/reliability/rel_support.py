@@ -10,14 +10,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from suite_support import build_flow_warehouse as build_flow_warehouse  # re-exported for the reliability tests
+from suite_support import fixture_ad_row
+from suite_support import query as query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANALYSTS = [(f"analyst{i}", f"analyst{i}-password-long") for i in range(8)]
@@ -31,20 +34,6 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 AD_LINK = re.compile(r'data-href="/ads/(\d+)')
 
 
-@contextmanager
-def patched_env(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, **(extra or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -52,49 +41,17 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def build_flow_warehouse(folder: Path, base_urls: dict[str, str]) -> Path:
-    """The real crawl_and_score flow (a first model trained on the fixture train labels only; an empty EMSCAD
-    file keeps this to about a minute)."""
-    from fixture_sites import load_ads
-    from flows.crawl_and_score import crawl_and_score
-
-    empty = folder / "no-emscad.csv"
-    empty.write_text("text,fraudulent\n", encoding="utf-8")
-    db = folder / "flow.duckdb"
-    seed = [(ad["site"], ad["ref"], bool(ad["label"])) for ad in load_ads() if ad["split"] == "train"]
-    with patched_env({"LUREWATCH_MODELS_DIR": str(folder / "models"), "LUREWATCH_EMSCAD_TRAIN_CSV": str(empty)}):
-        crawl_and_score(base_urls=base_urls, db_path=str(db), seed_labels=seed, seed_label_source="fixture")
-    return db
-
-
 def fixture_rows(copies: int = 1, old_share: float = 0.0) -> list[tuple[Any, bool]]:
     """AdRows of the fixture ads (``copies`` times, distinct URLs), each with whether it is 'old'."""
     from fixture_sites import load_ads
-    from warehouse.records import AdRow
 
     rows: list[tuple[Any, bool]] = []
     ads = load_ads()
     cut = int(len(ads) * old_share)
     for copy in range(copies):
         for index, ad in enumerate(ads):
-            rows.append(
-                (
-                    AdRow(
-                        site_id=ad["site"],
-                        url=f"https://{ad['site']}.example/ad/{ad['ref']}" + (f"?copy={copy}" if copy else ""),
-                        title=ad["title"],
-                        body=ad["body"] + (f"\n\n{ad['contact']}" if ad.get("contact") else ""),
-                        external_id=ad["ref"],
-                        company=ad.get("company"),
-                        location=ad.get("city"),
-                        country=ad.get("country"),
-                        contact_text=ad.get("contact"),
-                        page_language=ad["lang"],
-                        posted=date.fromisoformat(ad["posted"]) if ad.get("posted") else None,
-                    ),
-                    index < cut,
-                )
-            )
+            url = f"https://{ad['site']}.example/ad/{ad['ref']}" + (f"?copy={copy}" if copy else "")
+            rows.append((fixture_ad_row(ad, url), index < cut))
     return rows
 
 
@@ -112,13 +69,6 @@ def build_quick_warehouse(db: Path, *, old_share: float = 0.6, extract: bool = T
         if extract:
             extract_pending(con)
     return db
-
-
-def query(db: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    from warehouse import session
-
-    with session(db) as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 class Progress:

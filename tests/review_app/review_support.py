@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from suite_support import build_flow_warehouse
+from suite_support import query as query  # re-exported for the review app tests
 
 from review_app.authdb import initialise
 from review_app.server import ThreadedServer
 from review_app.settings import ReviewSettings
 from review_app.users import create_user
-from warehouse import session
 from warehouse.pseudonymise import generate_key_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -32,20 +33,6 @@ ADMIN = ("root", "root-password-12")
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 AD_LINK = re.compile(r'data-href="/ads/(\d+)')
 FLASH = re.compile(r'class="flash flash-(\w+)"[^>]*>([^<]*)<')
-
-
-@contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def free_ports(count: int) -> list[int]:
@@ -69,27 +56,13 @@ def build_template(folder: Path) -> Template:
     """The real crawl_and_score flow over the fixture sites; a first model trained on the fixture labels only
     (an empty EMSCAD file keeps this to about a minute), model files inside ``folder``. The sites are served on
     remembered ports so a later crawl of (extended) fixture sites on the same ports sees the same ad URLs."""
-    from fixture_sites import FixtureSites, load_ads
+    from fixture_sites import FixtureSites
     from fixture_sites.server import SITE_NAMES
-    from flows.crawl_and_score import crawl_and_score
 
-    folder.mkdir(parents=True, exist_ok=True)
-    empty = folder / "no-emscad.csv"
-    empty.write_text("text,fraudulent\n", encoding="utf-8")
-    db = folder / "template.duckdb"
-    seed = [(ad["site"], ad["ref"], bool(ad["label"])) for ad in load_ads() if ad["split"] == "train"]
     ports = dict(zip(SITE_NAMES, free_ports(len(SITE_NAMES)), strict=True))
-    with (
-        _env({"LUREWATCH_MODELS_DIR": str(folder / "models"), "LUREWATCH_EMSCAD_TRAIN_CSV": str(empty)}),
-        FixtureSites(ports=ports) as sites,
-    ):
-        crawl_and_score(base_urls=sites.base_urls, db_path=str(db), seed_labels=seed, seed_label_source="fixture")
+    with FixtureSites(ports=ports) as sites:
+        db = build_flow_warehouse(folder, sites.base_urls, name="template.duckdb")
     return Template(db, ports)
-
-
-def query(db: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    with session(db) as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 # Real argon2id, with costs low enough that the many logins of the suite stay fast on two cores.

@@ -5,11 +5,14 @@ queries."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from warehouse import session
 from warehouse.records import AdRow
@@ -64,6 +67,20 @@ def fixture_ad_row(ad: dict[str, Any], url: str) -> AdRow:
         page_language=ad["lang"],
         posted=date.fromisoformat(ad["posted"]) if ad.get("posted") else None,
     )
+
+
+def app_answers(url: str, timeout_s: float) -> bool:
+    """Whether the review app at ``url`` serves its login page within ``timeout_s`` (polled every 50 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/login", timeout=5).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def query(db: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from suite_support import app_answers, fixture_ad_row
 from suite_support import build_flow_warehouse as build_flow_warehouse  # re-exported for the reliability tests
-from suite_support import fixture_ad_row
 from suite_support import query as query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -142,17 +142,9 @@ class ReviewProcess:
             self.kill()
             raise RuntimeError(f"review app did not start; see {self.log_path}")
         self.url = match.group(1)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/login", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError("review app did not answer within 60 s")
-            time.sleep(0.05)
+        if not app_answers(self.url, 60):
+            self.kill()
+            raise RuntimeError("review app did not answer within 60 s")
 
     def kill(self) -> None:
         if self.process.poll() is None:

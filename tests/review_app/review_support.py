@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from suite_support import build_flow_warehouse
+from suite_support import app_answers, build_flow_warehouse
 from suite_support import query as query  # re-exported for the review app tests
 
 from review_app.authdb import initialise
@@ -193,16 +192,8 @@ class AppProcess:
             error = self.process.stderr.read() if self.process.stderr else ""
             raise RuntimeError(f"app did not start: {line!r} {error}")
         self.url = match.group(1)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/login", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("app did not answer within 30 s")
-            time.sleep(0.05)
+        if not app_answers(self.url, 30):
+            raise RuntimeError("app did not answer within 30 s")
 
     def env(self) -> ReviewEnv:
         return ReviewEnv(self.settings, self.url)

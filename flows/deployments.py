@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.flows import Flow
 
-log = logging.getLogger(__name__)
 
 TIMEZONE = "Europe/Riga"
 
@@ -95,13 +93,9 @@ def digest_deployment(options: ServiceOptions) -> RunnerDeployment:
     ))
 
 
-def retrain_deployment(options: ServiceOptions) -> RunnerDeployment | None:
-    """The monthly retrain, if ``flows.retrain`` (another team's flow, named ``retrain``) is installed."""
-    try:
-        from flows.retrain import retrain
-    except ImportError as exc:
-        log.warning("no monthly retrain deployment: flows.retrain is not available (%s)", exc)
-        return None
+def retrain_deployment(options: ServiceOptions) -> RunnerDeployment:
+    from flows.retrain import retrain
+
     return _sync(retrain.to_deployment(
         name="monthly",
         schedules=[Cron(options.retrain_cron, timezone=options.timezone)],
@@ -113,11 +107,7 @@ def retrain_deployment(options: ServiceOptions) -> RunnerDeployment | None:
 
 
 def build_deployments(options: ServiceOptions) -> list[RunnerDeployment]:
-    deployments = [crawl_deployment(options), digest_deployment(options)]
-    retrain = retrain_deployment(options)
-    if retrain is not None:
-        deployments.append(retrain)
-    return deployments
+    return [crawl_deployment(options), digest_deployment(options), retrain_deployment(options)]
 
 
 def concurrency_limits(options: ServiceOptions, sites: list[str]) -> dict[str, int]:

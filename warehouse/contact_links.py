@@ -28,14 +28,18 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import pyarrow as pa
 
-from warehouse.pseudonymise import DIGEST_HEX, PREFIX, Pseudonymiser, PseudonymKeyError, is_pseudonym
+from warehouse.pseudonymise import (
+    PREFIX,
+    PSEUDONYM_SQL_PATTERN,
+    Pseudonymiser,
+    PseudonymKeyError,
+    is_pseudonym,
+)
 
 logger = logging.getLogger(__name__)
 
 #: The contact kinds that link ads to each other (URLs do not: a shared company website is no evidence).
 LINKING_KINDS: tuple[str, ...] = ("phone", "email", "whatsapp", "telegram", "viber")
-#: The SQL regular expression a stored pseudonym matches in full.
-PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
 BRIDGE_SCHEMA = pa.schema([("value", pa.string()), ("alias", pa.string())])
 
 _warned_no_key = False

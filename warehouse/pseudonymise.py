@@ -48,6 +48,8 @@ SQL_FUNCTION = "lw_pseudonym"
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
 _PSEUDONYM = re.compile(rf"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$")
+#: The same test in DuckDB SQL: ``regexp_full_match(value, PSEUDONYM_SQL_PATTERN)``.
+PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
 
 
 class PseudonymKeyError(RuntimeError):

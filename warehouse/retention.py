@@ -51,6 +51,7 @@ from warehouse.parquet import WEEK_OF_AD
 from warehouse.pseudonymise import (
     DIGEST_HEX,
     PREFIX,
+    PSEUDONYM_SQL_PATTERN,
     Pseudonymiser,
     PseudonymKeyError,
     is_pseudonym,
@@ -66,7 +67,6 @@ MODES: tuple[Mode, ...] = ("pseudonymise", "delete")
 #: Finds contact spans in a text (``features.extract_contacts`` in production; injected, so that the warehouse
 #: package imports nothing above it).
 ContactFinder = Callable[[str], Iterable[tuple[int, int]]]
-PSEUDONYM_SQL_PATTERN = f"^{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}$"
 _PSEUDONYM_IN_TEXT = re.compile(rf"{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}")
 CHUNK = 2000
 

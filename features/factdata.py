@@ -124,6 +124,9 @@ def fx_table(path: Path = FX_PATH) -> FxTable:
             if key in aliases and aliases[key] != code:
                 raise ValueError(f"{path}: currency spelling {alias!r} used for {aliases[key]} and {code}")
             aliases[key] = str(code)
+    # The salary regexes match a spelling without its trailing dot ("1000р", "2000 р."): look those up too.
+    for key, code in list(aliases.items()):
+        aliases.setdefault(key.rstrip("."), code)
     factors = {str(k): float(v) for k, v in data["period_to_month"].items()}
     missing = set(PERIODS) - set(factors)
     if missing:

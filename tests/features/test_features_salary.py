@@ -200,3 +200,17 @@ def test_unrealistic_weekly_pay_is_large_per_month(fx: FeatureExtractor) -> None
 def test_no_salary_gives_zero_features(fx: FeatureExtractor) -> None:
     vec = fx.extract("We offer a competitive salary and a friendly team.", lang="en").vector()
     assert (vec["has_salary"], vec["salary_eur_month"], vec["salary_is_range"]) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Работа курьером, оплата 1000р в день, звоните", 1000),
+        ("Грузчик, оплата 2000 р. за смену", 2000),
+        ("Подработка, 1500 долл. в месяц", 1500),
+    ],
+)
+def test_currency_written_without_its_dot_is_read(text: str, amount: float) -> None:
+    """Roubles as "1000р" / "2000 р." (how most Russian ads write them) are RUB, not a KeyError for the whole batch."""
+    found = extract_salaries(text, "ru")
+    assert [s.amount_max for s in found] == [amount]

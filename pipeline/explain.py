@@ -24,9 +24,16 @@ import scipy.sparse as sp
 from pipeline.cross_ad_features import cross_ad_vectors
 from pipeline.reason_labels import CHAR_PATTERNS_LABEL, CONTACT_KINDS, EVIDENCE_INDICATORS, feature_label, text_label
 from pipeline.scoring_model import LoadedModel
-from pipeline.text_vectorizer import is_word_column, ngram_columns
+from pipeline.text_vectorizer import EMAIL_PATTERN, MEANINGFUL, URL_PATTERN, is_word_column, ngram_columns
 from warehouse.records import ad_text
 
+# What the text model sees in place of a number, an e-mail address or a URL, back to what the ad says.
+_PLACEHOLDERS = {
+    "0": r"\d+(?:[.,\s]\d+)*",
+    "email": rf"(?:{EMAIL_PATTERN}|email)",
+    "url": rf"(?:{URL_PATTERN}|url)",
+}
+_GAP = r"\W+(?:\w+\W+){0,3}?"
 TEXT_FEATURE = "wording (hashed word and character n-grams)"
 CHAR_FEATURE = "text:char-ngrams"
 
@@ -36,7 +43,7 @@ class Reason:
     feature: str  # model feature name, or "text:<n-gram>" / "text:char-ngrams"
     contribution: float  # log-odds this feature added to (or, if negative, took from) this ad's score
     evidence: list[str] = field(default_factory=list)  # text from the ad that backs it
-    label: str = ""  # readable, with the ad's value: "contact only via messenger (yes)"
+    label: str = ""  # readable, with the ad's value: "no business contact (only messenger, free e-mail, mobile) (yes)"
     value: float | None = None  # the feature's value for this ad (None for n-grams)
 
 
@@ -133,6 +140,8 @@ def _text_reasons(model: LoadedModel, text: str, tfidf_row: sp.csr_matrix, tree:
             continue  # a hashed column whose n-gram is not in this ad cannot contribute; defensive only
         if is_word_column(column):
             gram = max(names, key=len)
+            if gram in MEANINGFUL or gram == "0":
+                continue  # a lone "no" / "ei" / number means something only next to another word: no reason alone
             reasons.append(Reason(f"text:{gram}", contribution, [_verbatim(text, gram)], text_label(gram)))
         else:
             char_total += contribution
@@ -145,7 +154,8 @@ def _text_reasons(model: LoadedModel, text: str, tfidf_row: sp.csr_matrix, tree:
 
 def _verbatim(text: str, gram: str) -> str:
     """The span of ``text`` a lower-cased word n-gram came from ("cv@turvameeskond" for "cv turvameeskond")."""
-    pattern = r"\W+".join(re.escape(token) for token in gram.split())
+    tokens = [_PLACEHOLDERS.get(token, re.escape(token)) for token in gram.split()]
+    pattern = _GAP.join(tokens)  # the model does not see stop words, so they may stand between the two words
     match = re.search(rf"(?<!\w){pattern}(?!\w)", text, flags=re.IGNORECASE)
     return match.group(0) if match else gram
 

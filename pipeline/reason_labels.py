@@ -1,4 +1,5 @@
-"""Readable reason labels for model features, with the ad's own value: "contact only via messenger (yes)",
+"""Readable reason labels for model features, with the ad's own value:
+"no business contact (only messenger, free e-mail, mobile) (yes)",
 "no company e-mail", "contact shared with 4 other ads" — never "n_company_email +0.7"."""
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _LABELS: dict[str, Label] = {
     "n_whatsapp": _count("WhatsApp contact ({n})", "no WhatsApp contact"),
     "n_telegram": _count("Telegram contact ({n})", "no Telegram contact"),
     "n_viber": _count("Viber contact ({n})", "no Viber contact"),
-    "messenger_only": _yes_no("contact only via messenger"),
+    "messenger_only": _yes_no("no business contact (only messenger, free e-mail, mobile)"),
     "n_urls": _count("{n} web link(s)", "no web link"),
     "n_shortener_urls": _count("shortened link ({n})", "no shortened link"),
     "has_salary": _yes_no("pay stated"),

@@ -7,14 +7,21 @@ character block (cross-validated on EMSCAD: words carry most of the signal, char
 inflection and spelling variants in lv/lt/fi/et/pl/ru).
 
 :func:`ngram_columns` hashes one ad's own n-grams to find which column each came from (explanations).
+
+Before hashing, a text is reduced to the words that can carry meaning (:func:`model_words`): lower-cased, stop words
+of the seven languages dropped (negations and "only" kept: "no experience", "only WhatsApp"), every number written
+as ``0``, e-mail addresses and URLs as ``email`` / ``url``. So the model cannot latch onto "jau", "per" or a phone
+number's digits, and EMSCAD's rows (stop words stripped upstream) look like every other ad.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +34,52 @@ CHAR_BITS = 17
 WORD_WEIGHT = 2.0
 N_WORD = 2**WORD_BITS
 N_TEXT_FEATURES = 2**WORD_BITS + 2**CHAR_BITS
-CONFIG = {"word": "word 1-2-grams", "char": "char_wb 3-5-grams", "word_bits": WORD_BITS, "char_bits": CHAR_BITS}
+CONFIG = {"word": "word 1-2-grams", "char": "char_wb 3-5-grams", "word_bits": WORD_BITS, "char_bits": CHAR_BITS,
+          "words": "model_words v1: no stop words, numbers as 0, e-mails/URLs as tokens"}
+
+STOP_WORD_LANGUAGES = ("en", "lv", "lt", "fi", "et", "pl", "ru")
+# Stop-word lists drop these, but they carry a lure's meaning: negation ("no experience", "без опыта") and
+# exclusivity ("only WhatsApp"); "visa" is a Lithuanian stop word ("all") and an English noun.
+MEANINGFUL = frozenset(
+    [
+        "no", "not", "nor", "without", "only", "call", "free", "visa", "ne", "nav", "bez", "tikai", "tik", "be", "ei",
+        "ilman", "vain", "ainult", "ilma", "nie", "tylko", "не", "нет", "без", "только", "лишь",
+    ]
+)
+EMAIL_PATTERN = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+URL_PATTERN = r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|lv|lt|ee|fi|pl|ru|eu|org|net|me)(?:/\S*)?\b"
+_TOKEN = re.compile(
+    rf"(?P<email>{EMAIL_PATTERN})|(?P<url>{URL_PATTERN})"
+    r"|(?P<num>\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?)"
+    r"|(?P<word>[^\W\d_]{2,})"
+)
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """spaCy's stop words of the seven languages, minus the ones that carry a lure's meaning."""
+    found: set[str] = set()
+    for code in STOP_WORD_LANGUAGES:
+        found |= importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+    return frozenset(w.lower() for w in found) - MEANINGFUL
+
+
+@lru_cache(maxsize=200_000)
+def model_words(text: str) -> str:
+    """The words the text model sees, space-separated (see the module docstring)."""
+    stops = stop_words()
+    out: list[str] = []
+    for match in _TOKEN.finditer((text or "").lower()):
+        kind = match.lastgroup
+        if kind == "word":
+            word = match.group()
+            if word not in stops:
+                out.append(word)
+        elif kind == "num":
+            out.append("0")
+        else:
+            out.append(str(kind))
+    return " ".join(out)
 
 _word = HashingVectorizer(
     n_features=2**WORD_BITS,
@@ -36,7 +88,7 @@ _word = HashingVectorizer(
     alternate_sign=False,
     norm=None,
     lowercase=True,
-    token_pattern=r"(?u)\b\w\w+\b",
+    token_pattern=r"(?u)\b\w+\b",
     dtype=np.float32,
 )
 _char = HashingVectorizer(
@@ -94,7 +146,8 @@ def _char_counts(texts: Sequence[str]) -> sp.csr_matrix:
 
 def hashed_counts(texts: Sequence[str]) -> sp.csr_matrix:
     """Sub-linear term frequencies ``1 + log(count)`` of both blocks side by side (word block first)."""
-    blocks = [_word.transform([t or "" for t in texts]), _char_counts(texts)]
+    words = [model_words(t) for t in texts]
+    blocks = [_word.transform(words), _char_counts(words)]
     for counts in blocks:
         counts.data = 1.0 + np.log(counts.data)
     return sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -123,7 +176,7 @@ def ngram_columns(text: str) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for vectorizer, offset in ((_word, 0), (_char, N_WORD)):
         size = vectorizer.n_features
-        for gram in dict.fromkeys(vectorizer.build_analyzer()(text or "")):
+        for gram in dict.fromkeys(vectorizer.build_analyzer()(model_words(text))):
             column = offset + abs(murmurhash3_32(gram, seed=0)) % size
             found.setdefault(column, []).append(gram)
     return found

@@ -90,9 +90,9 @@ def test_text_reasons_name_ngrams_instead_of_one_lump(explained: tuple) -> None:
 
 
 def test_labels_state_the_value_in_words() -> None:
-    """'no company e-mail' for a zero count, 'contact only via messenger (yes)' for a flag, taxonomy titles."""
+    """'no company e-mail' for a zero count, 'no business contact (...) (yes)' for a flag, taxonomy titles."""
     assert feature_label("n_company_email", 0.0) == "no company e-mail"
-    assert feature_label("messenger_only", 1.0) == "contact only via messenger (yes)"
+    assert feature_label("messenger_only", 1.0) == "no business contact (only messenger, free e-mail, mobile) (yes)"
     assert feature_label("ind_upfront_fee", 2.0) == "Upfront fees: 2 phrase(s)"
     assert feature_label("shared_contact_ads", 4.0) == "contact shared with 4 other ad(s)"
     assert feature_label("lang_lv", 1.0) == "written in Latvian"

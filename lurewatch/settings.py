@@ -41,6 +41,31 @@ class Settings(BaseSettings):
     review_budget: int = Field(
         default=50, description="Ads per week the NGO can review; sets the alert threshold."
     )
+    weekly_volume: int = Field(
+        default=1000,
+        description="New ads a week on the boards crawled (a general job board section); with the review budget "
+        "and the prevalence it sets the alert threshold until a crawled week is at least this large.",
+    )
+    prevalence: float = Field(
+        default=0.01,
+        gt=0.0,
+        lt=0.5,
+        description="Share of lures among the ads scored (a general job board: about 1 %); scores are calibrated "
+        "to it, not to the training mix.",
+    )
+    shared_data_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data",
+        description="Real data the project did not write (EMSCAD test split, real ads and scams) for evaluation "
+        "and the pracuj.pl training half.",
+    )
+    training_corpus_dir: Path = Field(
+        default=PROJECT_ROOT / "datasets" / "training_corpus",
+        description="Hand-written multilingual training ads (lures, hard negatives, ordinary jobs, classifieds).",
+    )
+    challenge_set: Path = Field(
+        default=PROJECT_ROOT / "datasets" / "challenge" / "ads.jsonl",
+        description="The frozen challenge set: evaluation only, never trained on.",
+    )
     random_seed: int = 2026
 
     @property

@@ -4,9 +4,10 @@ Platt scaling (default) is a logistic fit ``p = 1 / (1 + exp(-(a * raw + b)))`` 
 two parameters, strictly monotone, so the ranking (and PR-AUC / ROC-AUC) is untouched. Isotonic regression
 is available too (``method="isotonic"``): more flexible, but it makes ties among the top-ranked ads.
 
-Probabilities are calibrated to the class balance of the training data (EMSCAD is ~46 % fraud, far above
-the share of lures in a live crawl): read them as "how much this looks like the labelled lures", and use the
-review-budget threshold, not 0.5, to decide what an analyst sees.
+The fit sees the training mix (about a third of the training ads are lures), far above the share of lures on a
+real board. :meth:`Calibrator.for_prevalence` moves the odds from the training mix to a stated prevalence (Bayes'
+rule: ``logit p' = logit p + logit(pi) - logit(pi_train)``), so a score is the probability that an ad of a board
+with that share of lures is a lure: an ordinary ad scores near 0, not 0.5.
 """
 
 from __future__ import annotations
@@ -41,11 +42,31 @@ class Calibrator:
         model = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), labels)
         return cls("platt", {"a": float(model.coef_[0, 0]), "b": float(model.intercept_[0])})
 
+    def for_prevalence(self, prevalence: float, training_prevalence: float) -> Calibrator:
+        """The same calibration moved from the training mix to a board where ``prevalence`` of ads are lures."""
+        if not (0.0 < prevalence < 1.0 and 0.0 < training_prevalence < 1.0):
+            raise ValueError(f"prevalences must be in (0, 1), got {prevalence} and {training_prevalence}")
+        shift = float(np.log(prevalence / (1 - prevalence)) - np.log(training_prevalence / (1 - training_prevalence)))
+        return Calibrator(self.method, {**self.params, "prevalence": prevalence,
+                                        "training_prevalence": training_prevalence, "prior_shift": shift})
+
+    @property
+    def prevalence(self) -> float | None:
+        """The share of lures the scores are calibrated to (None: the training mix)."""
+        value = self.params.get("prevalence")
+        return None if value is None else float(value)
+
     def __call__(self, raw: np.ndarray | Sequence[float]) -> np.ndarray:
         raw = np.asarray(raw, dtype=float)
+        shift = float(self.params.get("prior_shift", 0.0))
         if self.method == "isotonic":
-            return np.interp(raw, self.params["x"], self.params["y"])
-        z = self.params["a"] * raw + self.params["b"]
+            p = np.interp(raw, self.params["x"], self.params["y"])
+            if not shift:
+                return p
+            p = np.clip(p, 1e-12, 1 - 1e-12)
+            z = np.log(p / (1 - p)) + shift
+        else:
+            z = self.params["a"] * raw + self.params["b"] + shift
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
     def to_dict(self) -> dict[str, Any]:

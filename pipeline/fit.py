@@ -7,6 +7,7 @@ out-of-fold margins (``init_score``), so it learns only what the wording does no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,14 +68,23 @@ def booster_params(labels: np.ndarray, seed: int) -> dict[str, Any]:
 
 
 def fit_parts(
-    counts: sp.csr_matrix, structured: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray, seed: int
+    counts: sp.csr_matrix,
+    structured: sp.csr_matrix,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    seed: int,
+    monotone: Sequence[int] = (),
 ) -> FittedParts:
+    """``monotone``: one constraint per structured column (+1: more of it never lowers the score; 0: free)."""
     weights = TextWeights.fit(counts)
     tfidf = weights.transform(counts)
     inner = make_folds(labels, groups, "grouped", inner_folds(len(labels)), seed)
     text_model, text_oof = fit_text_model(tfidf, labels, iter(inner))
     columns = select_text_columns(tfidf, labels)
     params = booster_params(labels, seed)
+    if any(monotone):
+        params["monotone_constraints"] = [int(m) for m in monotone] + [0] * len(columns)
+        params["monotone_constraints_method"] = "advanced"
     train_params = {k: v for k, v in params.items() if k != "num_rounds"}
     data = lgb.Dataset(
         combine(structured, tfidf, columns), label=labels, init_score=text_oof, params=train_params, free_raw_data=True

@@ -44,16 +44,25 @@ def training_report(metrics: Mapping[str, Any]) -> list[str]:
             f"calibration ({scheme} out-of-fold): ECE {before['ece']:.3f} -> {after['ece']:.3f}, "
             f"Brier {before['brier']:.3f} -> {after['brier']:.3f}"
         )
+    calibration = metrics.get("calibration", {}).get("params", {})
+    if "prevalence" in calibration:
+        lines += [
+            "",
+            f"scores are probabilities on a board with {calibration['prevalence']:.1%} lures "
+            f"(training mix: {calibration['training_prevalence']:.1%} lures; LUREWATCH_PREVALENCE)",
+        ]
     budget = metrics.get("threshold")
     if budget:
         precision = budget.get("expected_precision")
         lines += [
             "",
-            f"review budget {budget['review_budget']} ads/week -> alert threshold {budget['threshold']:.3f} "
+            f"review budget {budget['review_budget']} ads/week -> alert threshold {budget['threshold']:.4f} "
             f"({budget['basis']})",
             f"expected precision at that budget: {_fmt(precision, 0, 2).strip()} "
             f"({budget['expected_precision_basis']})",
         ]
+        if budget.get("week_ads_at_or_above") is not None:
+            lines.append(f"ads of the last crawled week at or above it: {budget['week_ads_at_or_above']}")
     training = metrics.get("training")
     if training:
         lines.append(

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from features import FEATURE_NAMES, FeatureExtractor
+from features.taxonomy import INDICATORS
 from pipeline.calibration import Calibrator, cross_fitted, reliability
 from pipeline.cross_ad_inputs import CROSS_AD_NAMES, batch_cross_ad, contact_keys
 from pipeline.design_matrix import structured_matrix
@@ -30,7 +31,7 @@ from pipeline.folds import SCHEMES, make_folds, template_groups
 from pipeline.metrics import sliced
 from pipeline.scoring_model import ScoringModel
 from pipeline.text_vectorizer import hashed_counts
-from pipeline.thresholds import budget_threshold
+from pipeline.thresholds import DEFAULT_PREVALENCE, DEFAULT_WEEKLY_VOLUME, budget_threshold
 from pipeline.training_data import Example, fingerprint, text_keys
 
 DEFAULT_BUDGET = 50
@@ -61,11 +62,23 @@ def ensure_cross_ad(examples: Sequence[Example]) -> None:
 # lengths and language-detection confidences differ from crawled ads for reasons unrelated to fraud; the trees
 # would learn "where the example came from" instead of "is it a lure".
 SOURCE_CONFOUNDED = frozenset({"n_chars", "language_confidence"})
+# Having a phone number, an e-mail or a web address says nothing about a lure: a café, a landlord and a recruiter
+# all give one. Counted bare, they taught the trees "short ad + mobile number = lure" (EMSCAD's ads had their
+# contacts stripped upstream, the fixture's lures all carry a mobile). What a contact says is kept: messenger-only
+# contact, free-mail, a company e-mail, a foreign number, a link shortener.
+SURFACE_CONTACTS = frozenset({"n_phones", "n_phones_mobile", "n_phones_landline", "n_emails", "n_urls"})
+# More lure evidence never makes an ad less suspicious: the trees may not learn otherwise from a few examples.
+MONOTONE_INCREASING = frozenset({"n_indicators_distinct", "n_evidence"} | {f"ind_{i}" for i in INDICATORS})
 
 
 def feature_names() -> list[str]:
     """The structured model inputs: lure/contact/fact features of the extractor, then cross-ad features."""
-    return [name for name in FEATURE_NAMES if name not in SOURCE_CONFOUNDED] + list(CROSS_AD_NAMES)
+    left_out = SOURCE_CONFOUNDED | SURFACE_CONTACTS
+    return [name for name in FEATURE_NAMES if name not in left_out] + list(CROSS_AD_NAMES)
+
+
+def monotone_constraints(names: Sequence[str]) -> list[int]:
+    return [1 if name in MONOTONE_INCREASING else 0 for name in names]
 
 
 def out_of_fold(
@@ -75,11 +88,13 @@ def out_of_fold(
     groups: np.ndarray,
     folds: list[tuple[np.ndarray, np.ndarray]],
     seed: int,
+    monotone: Sequence[int] = (),
 ) -> np.ndarray:
     """Raw log-odds for every row from a model fitted without that row's fold."""
     raw = np.zeros(len(labels), dtype=float)
     for train_idx, test_idx in folds:
-        parts = fit_parts(counts[train_idx], structured[train_idx], labels[train_idx], groups[train_idx], seed)
+        parts = fit_parts(counts[train_idx], structured[train_idx], labels[train_idx], groups[train_idx], seed,
+                          monotone)
         raw[test_idx] = raw_scores(parts, counts[test_idx], structured[test_idx])
     return raw
 
@@ -95,11 +110,14 @@ def train(
     week_texts: tuple[Sequence[str], Sequence[dict[str, float]]] | None = None,
     calibration: str = "platt",
     label_watermark: int = 0,
+    weekly_volume: int = DEFAULT_WEEKLY_VOLUME,
+    prevalence: float = DEFAULT_PREVALENCE,
 ) -> ScoringModel:
     """Fit on all examples; metrics come from out-of-fold predictions of every CV scheme, per slice.
 
-    ``week_texts`` (texts, feature vectors) of the ads first seen in the last 7 days, if known, set the
-    review-budget threshold; otherwise the labelled ads do.
+    Scores are calibrated to ``prevalence`` (the share of lures on the boards scored). The alert threshold fits
+    ``review_budget`` alerts into ``weekly_volume`` new ads a week (:mod:`pipeline.thresholds`); ``week_texts``
+    (texts, feature vectors) of the ads first seen in the last 7 days set it instead when they are that many.
     """
     started = time.perf_counter()
     if len({e.label for e in examples}) < 2:
@@ -112,6 +130,7 @@ def train(
     groups = template_groups(texts, [e.group for e in examples])
     counts = hashed_counts(texts)
     structured = structured_matrix([e.vector or {} for e in examples], names)
+    monotone = monotone_constraints(names)
     slices = {
         "source": [e.source for e in examples],
         "lang": [e.language for e in examples],
@@ -119,24 +138,25 @@ def train(
     }
     metrics: dict[str, Any] = {"cv": {}, "cv_folds": folds}
     calibration_raw: np.ndarray | None = None
-    oof = np.zeros(len(labels))
     for scheme in schemes:
         split = make_folds(labels, groups, scheme, folds, seed)
-        raw = out_of_fold(counts, structured, labels, groups, split, seed)
+        raw = out_of_fold(counts, structured, labels, groups, split, seed, monotone)
         calibrated = cross_fitted(raw, labels, [test for _, test in split], calibration)
         metrics["cv"][scheme] = sliced(labels, calibrated, slices)
-        calibration_raw, oof = raw, calibrated  # the last scheme (grouped by default) sets calibration + threshold
+        calibration_raw = raw  # the last scheme (grouped by default) sets calibration + threshold
         metrics.setdefault("reliability", {})[scheme] = {
             "uncalibrated": reliability(labels, expit(raw)),
             "calibrated": reliability(labels, calibrated),
         }
     if calibration_raw is None:
         raise ValueError("no cross-validation scheme given")
-    calibrator = Calibrator.fit(calibration_raw, labels, calibration)
-    parts = fit_parts(counts, structured, labels, groups, seed)
+    training_prevalence = float(labels.mean())
+    calibrator = Calibrator.fit(calibration_raw, labels, calibration).for_prevalence(prevalence, training_prevalence)
+    parts = fit_parts(counts, structured, labels, groups, seed, monotone)
     model = ScoringModel.from_parts(parts, names, calibrator, 0.5)
     week_scores = model.predict(*week_texts) if week_texts and len(week_texts[0]) else None
-    budget = budget_threshold(review_budget, labels, oof, week_scores)
+    budget = budget_threshold(review_budget, labels, calibrator(calibration_raw), week_scores,
+                              weekly_volume=weekly_volume, prevalence=prevalence)
     model.threshold = budget["threshold"]
     model.fingerprint = fingerprint(examples)
     model.training_keys = text_keys(texts)
@@ -146,6 +166,7 @@ def train(
     metrics["training"] = {
         "examples": len(examples),
         "lures": int(labels.sum()),
+        "lure_share": round(training_prevalence, 4),
         "template_groups": len(np.unique(groups)),
         "by_source": {s: slices["source"].count(s) for s in sorted(set(slices["source"]))},
         "seconds": round(time.perf_counter() - started, 1),

@@ -100,13 +100,14 @@ def test_platt_fixes_a_miscalibrated_but_well_ranked_score() -> None:
 
 
 def test_review_budget_threshold_and_expected_precision_are_recorded(small_model: ScoringModel) -> None:
-    """The threshold lets about `budget` ads a week through and states the precision to expect there."""
+    """The threshold lets about `budget` ads a week through and states the precision to expect there; a crawled
+    week at least as large as the weekly volume sets it directly."""
     budget = small_model.metrics["threshold"]
     assert budget["review_budget"] == 20
     assert small_model.threshold == budget["threshold"]
     assert 0.0 < budget["expected_precision"] <= 1.0
     week = np.linspace(0.0, 1.0, 101)
-    chosen = budget_threshold(10, np.array([1, 0, 1]), np.array([0.99, 0.5, 0.95]), week)
+    chosen = budget_threshold(10, np.array([1, 0, 1]), np.array([0.99, 0.5, 0.95]), week, weekly_volume=100)
     assert int((week >= chosen["threshold"]).sum()) == 10
     assert chosen["expected_precision"] == 1.0
     assert "last 7 days" in chosen["basis"]

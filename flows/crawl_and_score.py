@@ -16,6 +16,7 @@ from pipeline.cross_ad_features import compute_cross_ad_features
 from pipeline.feature_store import extract_pending
 from pipeline.label_import import import_labels
 from pipeline.model_registry import champion_version, load_champion
+from pipeline.reference_data import reference_examples
 from pipeline.retraining import read_training_set, register_and_decide, train_challenger
 from pipeline.score import score_pending
 from warehouse import connect, session
@@ -73,8 +74,10 @@ def ensure_champion_task(db_path: str, settings: Settings, allow_training: bool)
     if not allow_training:
         raise RuntimeError("no champion model in the registry: run `lurewatch train` first")
     extractor = FeatureExtractor()
-    data = read_training_set(Path(db_path), settings.emscad_train_csv)
-    model = train_challenger(data, extractor, seed=settings.random_seed, folds=5, review_budget=settings.review_budget)
+    reference = reference_examples(settings.training_corpus_dir, settings.shared_data_dir)
+    data = read_training_set(Path(db_path), settings.emscad_train_csv, reference=reference)
+    model = train_challenger(data, extractor, seed=settings.random_seed, folds=5, review_budget=settings.review_budget,
+                             weekly_volume=settings.weekly_volume, prevalence=settings.prevalence)
     report = register_and_decide(
         Path(db_path), model, data, extractor, models_dir=settings.models, actor="crawl_and_score"
     )

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from features import FeatureExtractor
 from lurewatch.settings import get_settings
 from pipeline.model_registry import current_user
+from pipeline.reference_data import reference_examples
 from pipeline.retraining import (
     RetrainReport,
     read_training_set,
@@ -27,8 +28,12 @@ from pipeline.training_set import TrainingSet
 
 
 @task(name="read-training-data", cache_policy=NO_CACHE)
-def read_task(db: str, emscad_csv: str | None, emscad_limit: int | None) -> TrainingSet:
-    data = read_training_set(Path(db), Path(emscad_csv) if emscad_csv else None, emscad_limit)
+def read_task(
+    db: str, emscad_csv: str | None, emscad_limit: int | None, corpus_dir: str | None = None,
+    shared_dir: str | None = None,
+) -> TrainingSet:
+    reference = reference_examples(Path(corpus_dir), Path(shared_dir) if shared_dir else None) if corpus_dir else []
+    data = read_training_set(Path(db), Path(emscad_csv) if emscad_csv else None, emscad_limit, reference)
     get_run_logger().info(
         "%d labelled ads (%d left out for evaluation), label watermark %d, champion %s",
         len(data.examples), data.excluded, data.label_watermark, data.champion,
@@ -37,8 +42,11 @@ def read_task(db: str, emscad_csv: str | None, emscad_limit: int | None) -> Trai
 
 
 @task(name="train-challenger", cache_policy=NO_CACHE)
-def train_task(data: TrainingSet, seed: int, folds: int, review_budget: int) -> ScoringModel:
-    return train_challenger(data, FeatureExtractor(), seed=seed, folds=folds, review_budget=review_budget)
+def train_task(
+    data: TrainingSet, seed: int, folds: int, review_budget: int, weekly_volume: int, prevalence: float
+) -> ScoringModel:
+    return train_challenger(data, FeatureExtractor(), seed=seed, folds=folds, review_budget=review_budget,
+                            weekly_volume=weekly_volume, prevalence=prevalence)
 
 
 @task(name="decide-and-report", cache_policy=NO_CACHE)
@@ -66,8 +74,10 @@ def retrain(
     settings = get_settings(db_path=db_path, models_dir=models_dir)
     database = str(settings.database)
     emscad = str(settings.emscad_train_csv) if include_emscad else None
-    data = read_task(database, emscad, emscad_limit)
-    model = train_task(data, settings.random_seed, folds, settings.review_budget)
+    corpus = str(settings.training_corpus_dir) if include_emscad else None
+    data = read_task(database, emscad, emscad_limit, corpus, str(settings.shared_data_dir))
+    model = train_task(data, settings.random_seed, folds, settings.review_budget, settings.weekly_volume,
+                       settings.prevalence)
     report = decide_task(
         database, model, data, str(settings.models), actor or current_user(settings), min_gain, movers
     )

@@ -135,7 +135,10 @@ def train(
     promote: Annotated[
         bool, typer.Option(help="Make the new model the champion even if it loses the comparison")
     ] = False,
-    emscad: Annotated[bool, typer.Option(help="Include the EMSCAD real-ads training CSV")] = True,
+    emscad: Annotated[
+        bool,
+        typer.Option(help="Include the external training data: EMSCAD, the hand-written corpus, pracuj.pl even ids"),
+    ] = True,
     emscad_limit: Annotated[int | None, typer.Option(help="Use only this many EMSCAD rows (quick runs)")] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds")] = 5,
     min_gain: Annotated[float, typer.Option(help="PR-AUC margin a challenger needs over the champion")] = 0.0,
@@ -145,12 +148,14 @@ def train(
     settings = _settings(db)
     from features import FeatureExtractor
     from pipeline.model_registry import current_user, set_champion
+    from pipeline.reference_data import reference_examples
     from pipeline.retraining import read_training_set, register_and_decide, train_challenger
     from pipeline.training_set import TrainingSet
     from warehouse import session
 
+    reference = reference_examples(settings.training_corpus_dir, settings.shared_data_dir) if emscad else []
     data: TrainingSet = read_training_set(
-        settings.database, settings.emscad_train_csv if emscad else None, emscad_limit
+        settings.database, settings.emscad_train_csv if emscad else None, emscad_limit, reference
     )
     lures = sum(e.label for e in data.examples)
     typer.echo(
@@ -159,7 +164,8 @@ def train(
     )
     extractor = FeatureExtractor()
     model = train_challenger(
-        data, extractor, seed=settings.random_seed, folds=folds, review_budget=settings.review_budget
+        data, extractor, seed=settings.random_seed, folds=folds, review_budget=settings.review_budget,
+        weekly_volume=settings.weekly_volume, prevalence=settings.prevalence,
     )
     actor = current_user(settings)
     report = register_and_decide(
@@ -199,6 +205,51 @@ def score(
         f"scored {count} rows with {model.version} -> {target} "
         f"(calibrated probabilities; alert threshold {model.threshold:.3f})"
     )
+
+
+@app.command()
+def evaluate(
+    db: DbOption = None,
+    model: Annotated[str | None, typer.Option(help="Model version (default: the champion)")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Evaluation source; repeat for several (default: all that are present)"),
+    ] = None,
+    n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap replicates for the confidence intervals")] = 1000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here")] = None,
+) -> None:
+    """Score data the model never saw (real ads, real scams, the frozen challenge set), per source and language,
+    with bootstrap 95% intervals: PR-AUC, recall and false alarms at the alert threshold, precision at the budget."""
+    settings = _settings(db)
+    if not settings.database.exists():
+        raise typer.BadParameter(f"no warehouse at {settings.database} (run `lurewatch demo` or `lurewatch train`)")
+    from features import FeatureExtractor
+    from pipeline.generalisation import DEFAULT_SOURCES, evaluate_model, report_lines
+    from pipeline.model_registry import champion_version, load
+    from warehouse import session
+
+    with session(settings.database) as con:
+        version = model or champion_version(con)
+        if version is None:
+            raise typer.BadParameter("no champion model yet: run `lurewatch train` first")
+        try:
+            scorer = load(con, version)
+        except LookupError as error:
+            raise typer.BadParameter(str(error)) from error
+    try:
+        report = evaluate_model(
+            scorer, FeatureExtractor(), settings.shared_data_dir, settings.challenge_set.parents[2],
+            sources=source or DEFAULT_SOURCES, review_budget=settings.review_budget, n_boot=n_boot,
+            seed=settings.random_seed, progress=lambda message: typer.echo(message, err=True),
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    for line in report_lines(report):
+        typer.echo(line)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+        typer.echo(f"report written to {json_out}")
 
 
 @app.command()

@@ -6,6 +6,7 @@ the model trains. :mod:`flows.retrain` runs these steps as a Prefect flow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from pipeline.model_registry import json_safe, load, register
 from pipeline.report import comparison_table, metrics_table, training_report
 from pipeline.score import score_pending
 from pipeline.scoring_model import ScoringModel
+from pipeline.thresholds import DEFAULT_PREVALENCE, DEFAULT_WEEKLY_VOLUME
 from pipeline.train import train
+from pipeline.training_data import Example
 from pipeline.training_set import TrainingSet, assemble
 from warehouse import session
 
@@ -92,13 +95,22 @@ def new_labels_since(con: duckdb.DuckDBPyConnection, watermark: int) -> dict[str
     return {str(k): int(v) for k, v in rows}
 
 
-def read_training_set(db: Path, emscad_csv: Path | None, emscad_limit: int | None = None) -> TrainingSet:
+def read_training_set(
+    db: Path, emscad_csv: Path | None, emscad_limit: int | None = None, reference: Sequence[Example] = ()
+) -> TrainingSet:
     with session(db) as con:
-        return assemble(con, emscad_csv, emscad_limit=emscad_limit)
+        return assemble(con, emscad_csv, emscad_limit=emscad_limit, reference=reference)
 
 
 def train_challenger(
-    data: TrainingSet, extractor: FeatureExtractor, *, seed: int, folds: int, review_budget: int
+    data: TrainingSet,
+    extractor: FeatureExtractor,
+    *,
+    seed: int,
+    folds: int,
+    review_budget: int,
+    weekly_volume: int = DEFAULT_WEEKLY_VOLUME,
+    prevalence: float = DEFAULT_PREVALENCE,
 ) -> ScoringModel:
     return train(
         data.examples,
@@ -106,6 +118,8 @@ def train_challenger(
         seed=seed,
         folds=folds,
         review_budget=review_budget,
+        weekly_volume=weekly_volume,
+        prevalence=prevalence,
         week_texts=data.week,
         label_watermark=data.label_watermark,
     )

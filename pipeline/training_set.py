@@ -62,12 +62,17 @@ def assemble(
     *,
     emscad_limit: int | None = None,
     evaluation: EvaluationSet | None = None,
+    reference: Sequence[Example] = (),
 ) -> TrainingSet:
-    """Read the training data; ``emscad_csv=None`` trains on warehouse labels only."""
+    """Read the training data; ``emscad_csv=None`` trains on warehouse labels (and ``reference``) only.
+
+    ``reference``: labelled ads from outside the warehouse (:mod:`pipeline.reference_data`).
+    """
     evaluation = evaluation or frozen_evaluation_set(emscad_csv)
     labelled = warehouse_examples(con)
     fixture_templates(labelled)
     if emscad_csv is not None:
         labelled += emscad_examples(emscad_csv, limit=emscad_limit)
+    labelled += list(reference)
     examples, excluded = exclude_evaluation_rows(labelled, evaluation)
     return TrainingSet(examples, evaluation, excluded, label_watermark(con), champion_version(con), recent_week(con))

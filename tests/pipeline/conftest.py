@@ -83,3 +83,21 @@ def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory, extractor: Featu
     path = tmp_path_factory.mktemp("fixture-warehouse") / "lw.duckdb"
     build_fixture_warehouse(path, extractor)
     return path
+
+
+def reference_training_examples() -> list[Example]:
+    """What `lurewatch train` trains on besides analysts' labels: the fixture's train split, EMSCAD (minus the
+    frozen fifth), the hand-written training corpus, pracuj.pl even ids and the even lines of the Telegram chat."""
+    from pipeline.evaluation_set import emscad_split
+    from pipeline.reference_data import reference_examples
+
+    settings = get_settings()
+    emscad = emscad_split(emscad_examples(settings.emscad_train_csv))[0]
+    return fixture_train_examples() + emscad + reference_examples(settings.training_corpus_dir,
+                                                                  settings.shared_data_dir)
+
+
+@pytest.fixture(scope="session")
+def reference_model(extractor: FeatureExtractor) -> ScoringModel:
+    """The production recipe on the full reference training data (grouped 3-fold CV only, ~30 s)."""
+    return train(reference_training_examples(), extractor, seed=2026, folds=3, schemes=("grouped",))

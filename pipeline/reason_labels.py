@@ -100,8 +100,12 @@ def feature_label(name: str, value: float) -> str:
     return f"{name.replace('_', ' ')} ({_num(value)})"
 
 
+# The text model sees a number as "0", an e-mail address as "email" and a web address as "url".
+_PLACEHOLDER_WORDS = {"0": "<number>", "email": "<e-mail address>", "url": "<web address>"}
+
+
 def text_label(ngram: str) -> str:
-    return f"wording “{ngram}”"
+    return f"wording “{' '.join(_PLACEHOLDER_WORDS.get(w, w) for w in ngram.split())}”"
 
 
 CHAR_PATTERNS_LABEL = "spelling / word-part patterns"

@@ -109,3 +109,12 @@ def test_contributions_add_up_to_the_raw_score(small_model: ScoringModel) -> Non
     text_part = sum(small_model.text_model.column_contributions(design.tfidf[0]).values())
     constant = small_model.text_model.scale * small_model.text_model.intercept + small_model.text_model.shift
     assert raw == pytest.approx(tree.sum() + text_part + constant, abs=1e-4)
+
+
+def test_placeholders_of_the_text_model_read_as_what_they_stand_for() -> None:
+    """The text model sees numbers, e-mails and URLs as tokens; a reason names them, not the token."""
+    from pipeline.reason_labels import text_label
+
+    assert text_label("0 eur") == "wording “<number> eur”"
+    assert text_label("motivatsioonikiri email") == "wording “motivatsioonikiri <e-mail address>”"
+    assert text_label("url") == "wording “<web address>”"

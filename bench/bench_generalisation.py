@@ -33,28 +33,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from features import FeatureExtractor  # noqa: E402
-from fixture_sites import load_ads  # noqa: E402
 from lurewatch.settings import get_settings  # noqa: E402
 from pipeline.bootstrap import evaluate_scores  # noqa: E402
-from pipeline.evaluation_set import emscad_split  # noqa: E402
-from pipeline.external_sets import available_sources, load_source  # noqa: E402
-from pipeline.generalisation import DEFAULT_SOURCES, evaluate_model, report_lines  # noqa: E402
-from pipeline.reference_data import reference_examples  # noqa: E402
+from pipeline.generalisation import evaluate_model, report_lines  # noqa: E402
+from pipeline.reference_data import standalone_training_examples  # noqa: E402
 from pipeline.train import train  # noqa: E402
-from pipeline.training_data import Example, emscad_examples  # noqa: E402
-from warehouse.records import ad_text  # noqa: E402
-
-
-def training_examples() -> list[Example]:
-    settings = get_settings()
-    fixture = [
-        Example(text=ad_text(ad["title"], ad["body"]), label=int(ad["label"]), source="fixture", language=ad["lang"],
-                site=ad["site"], external_id=ad["ref"], group=ad["template"])
-        for ad in load_ads()
-        if ad["split"] == "train"
-    ]
-    emscad = emscad_split(emscad_examples(settings.emscad_train_csv))[0]
-    return fixture + emscad + reference_examples(settings.training_corpus_dir, settings.shared_data_dir)
 
 
 def main() -> None:
@@ -63,7 +46,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     settings = get_settings()
-    examples = training_examples()
+    examples = standalone_training_examples(settings.emscad_train_csv, settings.training_corpus_dir,
+                                            settings.shared_data_dir)
     extractor = FeatureExtractor()
     started = time.perf_counter()
     model = train(examples, extractor, seed=settings.random_seed, review_budget=settings.review_budget,
@@ -84,13 +68,10 @@ def main() -> None:
     print("| source | n | lures | lurewatch PR-AUC | TF-IDF+LR PR-AUC | indicator count PR-AUC | ratio vs TF-IDF+LR "
           "| ratio vs count |")
     print("|---|---:|---:|---|---|---|---:|---:|")
-    present = set(available_sources(settings.shared_data_dir, PROJECT_ROOT))
     by_name = {s.name: s for s in report.slices}
     rows = {}
-    for name in DEFAULT_SOURCES:
-        if name not in present or name not in by_name:
-            continue
-        data = load_source(name, settings.shared_data_dir, PROJECT_ROOT)
+    for name, scored in report.scored.items():
+        data = scored.rows
         y = np.array([r.label for r in data])
         if y.min() == y.max():
             continue  # PR-AUC needs both classes; one-class sources are in the pooled row

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lurewatch.prefect_env import configure_prefect
-from lurewatch.settings import Settings, get_settings
+from lurewatch.settings import PROJECT_ROOT, Settings, get_settings
 from lurewatch.terminal import safe_text
 
 app = typer.Typer(
@@ -238,7 +238,7 @@ def evaluate(
             raise typer.BadParameter(str(error)) from error
     try:
         report = evaluate_model(
-            scorer, FeatureExtractor(), settings.shared_data_dir, settings.challenge_set.parents[2],
+            scorer, FeatureExtractor(), settings.shared_data_dir, PROJECT_ROOT,
             sources=source or DEFAULT_SOURCES, review_budget=settings.review_budget, n_boot=n_boot,
             seed=settings.random_seed, progress=lambda message: typer.echo(message, err=True),
         )

@@ -62,10 +62,6 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "datasets" / "training_corpus",
         description="Hand-written multilingual training ads (lures, hard negatives, ordinary jobs, classifieds).",
     )
-    challenge_set: Path = Field(
-        default=PROJECT_ROOT / "datasets" / "challenge" / "ads.jsonl",
-        description="The frozen challenge set: evaluation only, never trained on.",
-    )
     random_seed: int = 2026
 
     @property

@@ -38,7 +38,8 @@ class EvaluationSet:
         return text_keys([e.text for e in self.examples])
 
 
-def fixture_eval_examples() -> list[Example]:
+def fixture_examples(split: str) -> list[Example]:
+    """The fixture ads of one split (``train`` or ``eval``) as labelled examples with their template ids."""
     from fixture_sites import load_ads
 
     return [
@@ -52,8 +53,12 @@ def fixture_eval_examples() -> list[Example]:
             group=ad["template"],
         )
         for ad in load_ads()
-        if ad["split"] == "eval"
+        if ad["split"] == split
     ]
+
+
+def fixture_eval_examples() -> list[Example]:
+    return fixture_examples("eval")
 
 
 def emscad_split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:

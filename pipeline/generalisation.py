@@ -63,6 +63,7 @@ class GeneralisationReport:
     review_budget: int
     slices: list[SliceResult] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    scored: dict[str, Scored] = field(default_factory=dict, repr=False)  # per source: its rows and their scores
 
     def to_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
@@ -132,7 +133,7 @@ def evaluate_model(
         review_budget=review_budget,
         missing=[s for s in sources if s not in present],
     )
-    scored: dict[str, Scored] = {}
+    scored = report.scored
     for name in sources:
         if name not in present:
             continue
@@ -146,7 +147,8 @@ def evaluate_model(
         metrics = evaluate_scores(labels, scores, model.threshold, review_budget, n_boot=n_boot, seed=seed)
         report.slices.append(SliceResult(name, metrics, f1_at_slice_prevalence(model, labels, scores)))
 
-    for name, (rows, scores) in ((n, (s.rows, s.scores)) for n, s in scored.items()):
+    for name, item in scored.items():
+        rows, scores = item.rows, item.scores
         add(name, rows, scores)
         if name in PER_LANGUAGE:
             for lang in sorted({r.language or "?" for r in rows}):

@@ -13,9 +13,11 @@ import contextlib
 import json
 from pathlib import Path
 
+from pipeline.evaluation_set import emscad_split, fixture_examples
 from pipeline.external_sets import SourceUnavailable, load_source
-from pipeline.training_data import Example
+from pipeline.training_data import Example, emscad_examples
 
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_SOURCE = "corpus"
 PRACUJ_SOURCE = "pracuj"
 CHAT_SOURCE = "chat"
@@ -49,13 +51,9 @@ SHARED_TRAINING_SOURCES = {"pracuj_train": PRACUJ_SOURCE, "tg_ham_train": CHAT_S
 def shared_examples(shared_dir: Path, name: str) -> list[Example]:
     """A training source of the shared data folder (pracuj.pl even ids, the even lines of the Telegram chat)."""
     source = SHARED_TRAINING_SOURCES[name]
-    rows = load_source(name, shared_dir, corpus_root())
+    rows = load_source(name, shared_dir, _PROJECT_ROOT)  # a shared-data source: the project root is not read
     return [Example(text=r.text, label=r.label, source=source, language=r.language, site=source,
                     external_id=r.ref) for r in rows]
-
-
-def corpus_root() -> Path:
-    return Path(__file__).resolve().parents[1]
 
 
 def reference_examples(corpus_dir: Path | None, shared_dir: Path | None) -> list[Example]:
@@ -67,3 +65,10 @@ def reference_examples(corpus_dir: Path | None, shared_dir: Path | None) -> list
             with contextlib.suppress(SourceUnavailable):
                 examples += shared_examples(shared_dir, name)
     return examples
+
+
+def standalone_training_examples(emscad_csv: Path, corpus_dir: Path, shared_dir: Path) -> list[Example]:
+    """What a first model trains on in a warehouse holding only the fixture's ``train`` labels, without the
+    warehouse: those labels, EMSCAD minus its frozen fifth, and :func:`reference_examples` (benchmarks, tests)."""
+    emscad = emscad_split(emscad_examples(emscad_csv))[0]
+    return fixture_examples("train") + emscad + reference_examples(corpus_dir, shared_dir)

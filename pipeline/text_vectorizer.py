@@ -64,7 +64,6 @@ def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for w in found) - MEANINGFUL
 
 
-@lru_cache(maxsize=200_000)
 def model_words(text: str) -> str:
     """The words the text model sees, space-separated (see the module docstring)."""
     stops = stop_words()

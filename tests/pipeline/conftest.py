@@ -11,15 +11,16 @@ from features import FeatureExtractor
 from fixture_sites import load_ads
 from lurewatch.settings import get_settings
 from pipeline.cross_ad_features import compute_cross_ad_features
-from pipeline.evaluation_set import EvaluationSet, frozen_evaluation_set
+from pipeline.evaluation_set import EvaluationSet, fixture_examples, frozen_evaluation_set
 from pipeline.feature_store import extract_pending
 from pipeline.label_import import import_labels
+from pipeline.reference_data import standalone_training_examples
 from pipeline.scoring_model import ScoringModel
 from pipeline.train import train
 from pipeline.training_data import Example, emscad_examples
 from warehouse import session
 from warehouse.ads import upsert_ads
-from warehouse.records import AdRow, ad_text
+from warehouse.records import AdRow
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +40,7 @@ def emscad_sample() -> list[Example]:
 
 def fixture_train_examples() -> list[Example]:
     """The fixture 'train' split as examples, with their template ids."""
-    return [
-        Example(ad_text(a["title"], a["body"]), int(a["label"]), "fixture", a["lang"], a["site"],
-                external_id=a["ref"], group=a["template"])
-        for a in load_ads()
-        if a["split"] == "train"
-    ]
+    return fixture_examples("train")
 
 
 @pytest.fixture(scope="session")
@@ -88,13 +84,9 @@ def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory, extractor: Featu
 def reference_training_examples() -> list[Example]:
     """What `lurewatch train` trains on besides analysts' labels: the fixture's train split, EMSCAD (minus the
     frozen fifth), the hand-written training corpus, pracuj.pl even ids and the even lines of the Telegram chat."""
-    from pipeline.evaluation_set import emscad_split
-    from pipeline.reference_data import reference_examples
-
     settings = get_settings()
-    emscad = emscad_split(emscad_examples(settings.emscad_train_csv))[0]
-    return fixture_train_examples() + emscad + reference_examples(settings.training_corpus_dir,
-                                                                  settings.shared_data_dir)
+    return standalone_training_examples(settings.emscad_train_csv, settings.training_corpus_dir,
+                                        settings.shared_data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -153,7 +153,10 @@ def train(
     from pipeline.training_set import TrainingSet
     from warehouse import session
 
-    reference = reference_examples(settings.training_corpus_dir, settings.shared_data_dir) if emscad else []
+    try:
+        reference = reference_examples(settings.training_corpus_dir, settings.shared_data_dir) if emscad else []
+    except (OSError, ValueError) as error:  # a missing folder or a malformed corpus row: one line, no traceback
+        raise typer.BadParameter(str(error)) from error
     data: TrainingSet = read_training_set(
         settings.database, settings.emscad_train_csv if emscad else None, emscad_limit, reference
     )

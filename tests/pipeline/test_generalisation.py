@@ -136,3 +136,14 @@ def test_report_lines_name_counts_and_intervals(reference_model: ScoringModel, e
     lines = report_lines(result)
     assert any(line.startswith("smishtank_jobs") and " 24 " in line for line in lines)
     assert np.isfinite(result.threshold)
+
+
+def test_train_names_a_malformed_corpus_row_in_one_line(tmp_path: Path) -> None:
+    """A broken training-corpus file stops `lurewatch train` with its path and line, not a traceback."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "part.jsonl").write_text('{"lang": "lv", "label": "maybe", "text": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "--db", str(tmp_path / "lw.duckdb")],
+                                env={"LUREWATCH_TRAINING_CORPUS_DIR": str(corpus), "COLUMNS": "400"})
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "part.jsonl:1: not a training-corpus row" in result.output and "Traceback" not in result.output

@@ -4,7 +4,8 @@
 
 All three are trained here, on the same rows: the fixture's ``train`` split, EMSCAD ``train.csv`` (minus the
 template-disjoint fifth kept for champion/challenger comparisons), the hand-written training corpus
-(``datasets/training_corpus``), the pracuj.pl ads with an even id and the even lines of the Telegram chat.
+(``datasets/training_corpus``), the pracuj.pl ads with an even id, the even lines of the Telegram chat and the
+work offers on even lines of the Telegram spam (near-copies of evaluation rows left out).
 
 * **lurewatch**: the production training code (:func:`pipeline.train.train`, what ``lurewatch train`` runs);
 * **TF-IDF + logistic regression**: scikit-learn's stock word 1-2-gram TF-IDF and a balanced logistic regression;

@@ -25,7 +25,9 @@ Selection rules of the sources that keep only part of a file:
     has at least :data:`PRACUJ_MIN_DESCRIPTION_CHARS` characters" keeps exactly those 847 rows. Odd ``id`` goes
     to ``pracuj_eval``, even ``id`` to ``pracuj_train``. 15 ad texts occur under both an odd and an even id
     (reposted ads); they stay in ``pracuj_eval`` and are removed from ``pracuj_train``
-    (``LoadReport.dropped_overlap``) so that the training source never contains an evaluation text.
+    (``LoadReport.dropped_overlap``), and so are the training ads that are near-duplicates of an evaluation ad
+    (:data:`NEAR_DUPLICATE_OVERLAP`: one company's ads share their boilerplate), so that the training source never
+    contains an evaluation text or a near-copy of one.
 
 ``tg_spam_work``
     182 spam lines; a line is a work / easy-earnings / job offer (:func:`is_work_offer`) when, after
@@ -49,6 +51,9 @@ Selection rules of the sources that keep only part of a file:
        investment vocabulary (:data:`INVESTMENT_PATTERNS`: invest, withdraw, broker, deposit, wallet, platform,
        crypto, bitcoin, trading, testimony, cash out, referral, registration): those are the
        crypto-investment testimonials that offer no work.
+
+    Odd line numbers are evaluated (``tg_spam_work``); even ones may be trained on (``tg_spam_work_train``), minus
+    near-duplicates of an evaluation line (spam is reposted with small edits).
 
     Plain "работать / работаю / работает" is deliberately not a job word (a speech teacher "учит работать с
     материалом", a counterfeiter "работаем по всей РФ"). On the pinned file the rule keeps 85 lines
@@ -75,6 +80,8 @@ from pathlib import Path
 from typing import Any
 
 from features.language import detect_language
+from features.near_duplicates import cluster_ids
+from pipeline.folds import GROUPING_THRESHOLD
 
 csv.field_size_limit(sys.maxsize)
 
@@ -126,7 +133,7 @@ class LoadReport:
     selected: int  # records that passed the source's selection rule
     dropped_empty: int  # selected records whose text was empty after stripping
     dropped_duplicates: int  # exact duplicate texts within the source (first occurrence kept)
-    dropped_overlap: int = 0  # pracuj_train rows whose text is also in pracuj_eval
+    dropped_overlap: int = 0  # training rows whose text is (nearly) a text of their evaluation twin
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -160,8 +167,14 @@ SOURCES: dict[str, SourceSpec] = {
         ),
         SourceSpec(
             "tg_spam_work",
-            "Telegram group spam that offers work or easy earnings (Russian / English); keyword rule",
+            "Telegram group spam that offers work or easy earnings (Russian / English; keyword rule), odd lines",
             EVALUATION,
+            "real/tg-spam-ru/spam-samples.txt",
+        ),
+        SourceSpec(
+            "tg_spam_work_train",
+            "Telegram work / easy-earnings spam on even lines, minus near-duplicates of tg_spam_work texts",
+            TRAINING,
             "real/tg-spam-ru/spam-samples.txt",
         ),
         SourceSpec(
@@ -282,10 +295,15 @@ def _pracuj(parity: int) -> Callable[[Path], Iterator[_Record]]:
     return load
 
 
-def _tg_spam_work(path: Path) -> Iterator[_Record]:
-    for number, line in _read_lines(path):
-        if is_work_offer(line):
-            yield _Record(str(number), line, 1, None)
+def _tg_spam_work(parity: int) -> Callable[[Path], Iterator[_Record]]:
+    """Work offers of one line-number parity: odd lines are evaluated, even lines may be trained on."""
+
+    def load(path: Path) -> Iterator[_Record]:
+        for number, line in _read_lines(path):
+            if number % 2 == parity and is_work_offer(line):
+                yield _Record(str(number), line, 1, None)
+
+    return load
 
 
 def _tg_ham(parity: int) -> Callable[[Path], Iterator[_Record]]:
@@ -339,7 +357,8 @@ _READERS: dict[str, Callable[[Path], Iterator[_Record]]] = {
     "cvbankas": _cvbankas,
     "pracuj_eval": _pracuj(1),
     "pracuj_train": _pracuj(0),
-    "tg_spam_work": _tg_spam_work,
+    "tg_spam_work": _tg_spam_work(1),
+    "tg_spam_work_train": _tg_spam_work(0),
     "tg_ham": _tg_ham(1),
     "tg_ham_train": _tg_ham(0),
     "smishtank_jobs": _smishtank_jobs,
@@ -350,7 +369,11 @@ _READERS: dict[str, Callable[[Path], Iterator[_Record]]] = {
 assert set(_READERS) == set(SOURCES)
 
 # sources whose rows must not share a text with another source's rows (training vs its evaluation twin)
-_EXCLUDE_TEXTS_OF: dict[str, str] = {"pracuj_train": "pracuj_eval"}
+_EXCLUDE_TEXTS_OF: dict[str, str] = {"pracuj_train": "pracuj_eval", "tg_spam_work_train": "tg_spam_work"}
+# a training row that is a near-duplicate of an evaluation row (the threshold that groups templates in
+# cross-validation) is dropped: spam is reposted with small edits, a company repeats its boilerplate in every ad, and
+# a near-copy on both sides would grade the model on a text it has seen
+NEAR_DUPLICATE_OVERLAP = GROUPING_THRESHOLD
 
 
 # ------------------------------------------------------------------------------------ tg_spam_work rule
@@ -500,6 +523,15 @@ def _dedup(records: Iterable[_Record]) -> tuple[list[_Record], int, int, int]:
     return kept, selected, empty, duplicates
 
 
+def _without_near_duplicates(kept: list[_Record], others: Sequence[str]) -> list[_Record]:
+    """``kept`` minus the records that are near-duplicates of one of ``others``."""
+    if not kept or not others:
+        return kept
+    clusters = cluster_ids(list(others) + [r.text for r in kept], NEAR_DUPLICATE_OVERLAP)
+    taken = {int(c) for c in clusters[: len(others)]}
+    return [r for r, c in zip(kept, clusters[len(others):], strict=True) if int(c) not in taken]
+
+
 def load_report(name: str, shared_dir: Path, project_root: Path) -> LoadReport:
     """The rows of one source with the counts of what was dropped; :class:`SourceUnavailable` if its file is missing."""
     spec = _spec(name)
@@ -512,6 +544,7 @@ def load_report(name: str, shared_dir: Path, project_root: Path) -> LoadReport:
                                                                                 project_root)))[0]}
         before = len(kept)
         kept = [r for r in kept if r.text not in other_texts]
+        kept = _without_near_duplicates(kept, sorted(other_texts))
         overlap = before - len(kept)
     rows = [
         LabelledText(r.text, r.label, name, r.language if r.language is not None else _detect(r.text), r.ref)

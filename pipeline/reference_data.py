@@ -1,10 +1,11 @@
 """Labelled ads for training that do not come from the warehouse: the hand-written multilingual training corpus
 (``datasets/training_corpus/*.jsonl``), the pracuj.pl ads with an even ``id`` (real legitimate Polish and English
-ads) and the even lines of the real Telegram chat (Russian text that offers no work); the odd ids and lines are kept
-for evaluation (:mod:`pipeline.external_sets`).
+ads), the even lines of the real Telegram chat (Russian text that offers no work) and the work offers on even lines
+of the real Telegram spam (real Russian "easy earnings" lures); the odd ids and lines are kept for evaluation, and
+training rows that are near-copies of an evaluation row are left out (:mod:`pipeline.external_sets`).
 
-Neither the challenge set, nor cvbankas.lt, nor the EMSCAD test split, nor the real scam messages are ever read
-here: they are for evaluation only.
+Neither the challenge set, nor cvbankas.lt, nor the EMSCAD test split, nor the SMS and Backpage scam messages are
+ever read here: they are for evaluation only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_SOURCE = "corpus"
 PRACUJ_SOURCE = "pracuj"
 CHAT_SOURCE = "chat"
+SPAM_SOURCE = "tg_spam"
 
 
 def corpus_examples(corpus_dir: Path) -> list[Example]:
@@ -45,7 +47,7 @@ def corpus_examples(corpus_dir: Path) -> list[Example]:
     return examples
 
 
-SHARED_TRAINING_SOURCES = {"pracuj_train": PRACUJ_SOURCE, "tg_ham_train": CHAT_SOURCE}
+SHARED_TRAINING_SOURCES = {"pracuj_train": PRACUJ_SOURCE, "tg_ham_train": CHAT_SOURCE, "tg_spam_work_train": SPAM_SOURCE}
 
 
 def shared_examples(shared_dir: Path, name: str) -> list[Example]:

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from features.near_duplicates import cluster_ids
 from pipeline.external_sets import (
     EVALUATION,
+    NEAR_DUPLICATE_OVERLAP,
     SOURCES,
     TRAINING,
     LabelledText,
@@ -37,8 +39,8 @@ from pipeline.external_sets import (
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 REAL_SOURCES = (
-    "emscad_test", "cvbankas", "pracuj_eval", "pracuj_train", "tg_spam_work", "tg_ham", "tg_ham_train",
-    "smishtank_jobs", "backpage_recruitment",
+    "emscad_test", "cvbankas", "pracuj_eval", "pracuj_train", "tg_spam_work", "tg_spam_work_train", "tg_ham",
+    "tg_ham_train", "smishtank_jobs", "backpage_recruitment",
 )
 EXPECTED_ROLES = {
     "emscad_test": EVALUATION,
@@ -46,6 +48,7 @@ EXPECTED_ROLES = {
     "pracuj_eval": EVALUATION,
     "pracuj_train": TRAINING,
     "tg_spam_work": EVALUATION,
+    "tg_spam_work_train": TRAINING,
     "tg_ham": EVALUATION,
     "tg_ham_train": TRAINING,
     "smishtank_jobs": EVALUATION,
@@ -87,7 +90,7 @@ def languages_of(rows: list[LabelledText]) -> Counter[str | None]:
 
 def test_every_source_has_the_specified_role_and_path() -> None:
     assert {name: spec.role for name, spec in SOURCES.items()} == EXPECTED_ROLES
-    assert sources_with_role(TRAINING) == ["pracuj_train", "tg_ham_train"]
+    assert sources_with_role(TRAINING) == ["pracuj_train", "tg_spam_work_train", "tg_ham_train"]
     assert all(spec.name == name for name, spec in SOURCES.items())
     assert {n for n, s in SOURCES.items() if s.project_owned} == {"challenge", "fixture_eval"}
     assert SOURCES["challenge"].relative_path == "datasets/challenge/ads.jsonl"
@@ -177,21 +180,36 @@ def test_pracuj_splits_are_disjoint_and_cover_the_rows_with_a_full_description()
     assert len(evaluation.rows) + evaluation.dropped_duplicates == len(odd)
     assert len(training.rows) + training.dropped_duplicates + training.dropped_overlap == len(even)
     assert (len(evaluation.rows), evaluation.dropped_duplicates) == (407, 11)
-    assert (len(training.rows), training.dropped_duplicates, training.dropped_overlap) == (405, 9, 15)
-    assert labels_of(evaluation.rows) == {0: 407} and labels_of(training.rows) == {0: 405}
+    # 15 exact reposts of an evaluation text and 99 near-duplicates (one company's boilerplate) are left out
+    assert (len(training.rows), training.dropped_duplicates, training.dropped_overlap) == (306, 9, 114)
+    assert labels_of(evaluation.rows) == {0: 407} and labels_of(training.rows) == {0: 306}
+    evaluation_and_training = [r.text for r in evaluation.rows] + [r.text for r in training.rows]
+    clusters = cluster_ids(evaluation_and_training, NEAR_DUPLICATE_OVERLAP)
+    assert not set(clusters[: len(evaluation.rows)]) & set(clusters[len(evaluation.rows):]), "no near-copy straddles"
     assert set(languages_of(evaluation.rows)) <= {"pl", "en"}
 
 
 def test_tg_spam_work_keeps_the_work_offers_only() -> None:
-    report = real("tg_spam_work")
-    assert (report.selected, report.dropped_duplicates, len(report.rows)) == (85, 6, 79)
-    assert labels_of(report.rows) == {1: 79}
-    assert languages_of(report.rows) == {"ru": 76, "en": 3}
-    refs = {int(r.ref) for r in report.rows}
+    report, training = real("tg_spam_work"), real("tg_spam_work_train")
+    assert (report.selected, report.dropped_duplicates, len(report.rows)) == (45, 1, 44)
+    assert labels_of(report.rows) == {1: 44}
+    assert languages_of(report.rows) == {"ru": 43, "en": 1}
+    refs = {int(r.ref) for r in report.rows} | {int(r.ref) for r in training.rows}
     assert not refs & set(range(1, 11)), "crypto-investment testimonials offer no work"
     assert not refs & set(range(33, 48)), "the LLM-looking English broadcasts are dropped"
-    assert {11, 54, 61, 65, 69, 81, 98, 109, 181} <= refs  # hand-checked work offers (line numbers)
+    assert {11, 61, 65, 69, 81, 109, 181} <= {int(r.ref) for r in report.rows}  # hand-checked work offers (lines)
     assert not refs & {51, 84, 85, 104, 110, 125, 148}  # betting, counterfeit money, intimate-photo bots
+
+
+def test_tg_spam_work_training_half_is_even_lines_without_near_copies_of_the_evaluated_ones() -> None:
+    evaluation, training = real("tg_spam_work"), real("tg_spam_work_train")
+    assert all(int(r.ref) % 2 == 1 for r in evaluation.rows) and all(int(r.ref) % 2 == 0 for r in training.rows)
+    assert (training.selected, training.dropped_duplicates, training.dropped_overlap, len(training.rows)) == (
+        40, 3, 9, 28)
+    assert {54, 98} <= {int(r.ref) for r in training.rows}  # hand-checked work offers on even lines
+    texts = [r.text for r in evaluation.rows] + [r.text for r in training.rows]
+    clusters = cluster_ids(texts, NEAR_DUPLICATE_OVERLAP)
+    assert not set(clusters[: len(evaluation.rows)]) & set(clusters[len(evaluation.rows):])
 
 
 def test_llm_broadcast_rule_finds_exactly_lines_33_to_47() -> None:
@@ -344,8 +362,9 @@ def test_pracuj_rule_routing_and_overlap_on_a_small_file(tmp_path: Path) -> None
         ["13", "h", "Analityk", "", "", "", "", "NA"],
         ["14", "h", "Analityk", "", "", "", "", "NULL"],
         ["15", "h", "Data Analyst", "", "", "", "", "We are looking for a data analyst. " * 8],
-        ["16", "h", "Specjalista", "", "", "", "", LONG_PL + "Inna firma."],
+        ["16", "h", "Specjalista", "", "", "", "", "Magazynier w centrum dystrybucyjnym, praca zmianowa. " * 5],
         ["18", "h", "Krótki", "", "", "", "", "Za krótki opis."],
+        ["20", "h", "Analityk", "", "", "", "", LONG_PL + "Inna firma."],  # a near-copy of an evaluation text
     ]
     path = tmp_path / "real" / "pracuj-pl-2016" / "pracuj_filtered.csv"
     path.parent.mkdir(parents=True)
@@ -355,7 +374,7 @@ def test_pracuj_rule_routing_and_overlap_on_a_small_file(tmp_path: Path) -> None
     training = load_report("pracuj_train", tmp_path, tmp_path)
     assert [(r.ref, r.language) for r in evaluation.rows] == [("11", "pl"), ("15", "en")]
     assert [r.ref for r in training.rows] == ["16"]
-    assert (training.selected, training.dropped_overlap) == (2, 1)
+    assert (training.selected, training.dropped_overlap) == (3, 2)
     assert evaluation.rows[0].text.startswith("Analityk\nOpis stanowiska")
 
 

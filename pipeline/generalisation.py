@@ -144,7 +144,10 @@ def evaluate_model(
 
     def add(name: str, rows: Sequence[LabelledText], scores: np.ndarray) -> None:
         labels = np.array([r.label for r in rows], dtype=int)
-        metrics = evaluate_scores(labels, scores, model.threshold, review_budget, n_boot=n_boot, seed=seed)
+        # a 50-ad slice with 16 lures cannot fill a budget of 50: precision is taken among as many of the riskiest
+        # ads as the slice has lures (at most the budget), so a perfect ranking scores 1.0 on every slice
+        budget = max(1, min(review_budget, int(labels.sum())))
+        metrics = evaluate_scores(labels, scores, model.threshold, budget, n_boot=n_boot, seed=seed)
         report.slices.append(SliceResult(name, metrics, f1_at_slice_prevalence(model, labels, scores)))
 
     for name, item in scored.items():
@@ -173,7 +176,8 @@ def report_lines(report: GeneralisationReport) -> list[str]:
     prevalence = "the training mix" if report.prevalence is None else f"{report.prevalence:.1%} lures"
     lines = [
         f"model {report.model}: alert threshold {report.threshold:.4f}, scores calibrated to {prevalence}, "
-        f"precision@budget = lures among the top {report.review_budget} of the slice",
+        f"precision@budget = lures among the slice's top k, k = {report.review_budget} (the review budget) or the "
+        "slice's number of lures if fewer",
         HEADER,
     ]
     for s in report.slices:

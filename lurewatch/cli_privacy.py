@@ -7,6 +7,7 @@ runs it on its own.
 lurewatch privacy keygen PATH                          # a new pseudonymisation key file (mode 600)
 lurewatch privacy retention --days 180 [--dry-run] [--mode pseudonymise|delete] [--db PATH]
                              [--parquet-root PATH]   # then re-export the weeks the run changed to that export
+lurewatch privacy rebuild [--db PATH]                  # rewrite the warehouse file (no freed bytes left in it)
 lurewatch privacy pseudonym VALUE                      # the pseudonym of a phone/e-mail/handle (for look-ups)
 lurewatch privacy history [--db PATH]                  # the latest retention runs
 ```
@@ -21,18 +22,15 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from lurewatch.cli_common import DbOption, existing_warehouse
 from lurewatch.terminal import safe_text
 
 privacy_cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Data retention and contact pseudonyms.")
 
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB warehouse file (default: LUREWATCH_DB_PATH or data/lurewatch.duckdb)"),
-]
 
 
 def _database(db: Path | None) -> Path:
@@ -41,9 +39,9 @@ def _database(db: Path | None) -> Path:
     return get_settings(db_path=db).database
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(f"error: {safe_text(message)}", fg="red", err=True)
-    return typer.Exit(2)
+    return typer.Exit(code)
 
 
 @privacy_cli.command("keygen")
@@ -89,11 +87,17 @@ def retention(
         ),
     ] = None,
 ) -> None:
-    """Pseudonymise (or delete) the contacts of ads not seen for --days days and mask them in the ad text, its
-    snapshots and the analysts' notes on it. One transaction: an interrupted run changes nothing. Prints one JSON
-    line (the report); with --parquet-root a second one says which weeks were re-exported there."""
-    from features import extract_contacts
-    from warehouse import connect
+    """Pseudonymise (or delete) the contacts of ads not seen for --days days and mask them in the ad text, every
+    other free-text column, its snapshots and the analysts' notes on it (in the warehouse and in the review app's
+    decision journal). One transaction: an interrupted run changes nothing. Then the warehouse file is rebuilt, so
+    none of the old bytes stay in it (an interrupted rebuild is completed by the next run). Prints one JSON line
+    (the report, with the journal entries rewritten and the rebuild); with --parquet-root a second one says which
+    weeks were re-exported there."""
+    from features.contact_spans import contact_spans
+    from lurewatch.settings import get_settings
+    from review_app.settings import ReviewSettings
+    from warehouse import WarehouseDamaged, connect
+    from warehouse.compact import fault_hook, mark_rebuild_pending, pending_path, rebuild_file, rebuild_pending
     from warehouse.parquet import export_parquet
     from warehouse.pseudonymise import Pseudonymiser, PseudonymKeyError
     from warehouse.retention import MODES, apply_retention
@@ -110,39 +114,110 @@ def retention(
     except PseudonymKeyError as exc:
         raise _fail(str(exc)) from exc
 
-    def find_contacts(text: str) -> list[tuple[int, int]]:
-        return [(c.start, c.end) for c in extract_contacts(text)]
-
-    con = connect(_database(db))
+    settings = get_settings(db_path=db)
     try:
+        fault = fault_hook(settings.fault_retention_point)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    database = settings.database
+    try:
+        con = connect(database)
+    except WarehouseDamaged as exc:
+        raise _fail(str(exc), 1) from exc
+    try:
+        was_pending = rebuild_pending(database)
+        if not dry_run:
+            mark_rebuild_pending(database)  # before anything is committed: a crash from here on leaves it set
         try:
             report = apply_retention(
                 con, days, mode=mode,  # type: ignore[arg-type]
-                pseudonymiser=pseudonymiser, dry_run=dry_run, find_contacts=find_contacts,
-                allow_key_change=allow_key_change,
+                pseudonymiser=pseudonymiser, dry_run=dry_run, find_contacts=contact_spans,
+                allow_key_change=allow_key_change, fault=fault,
             )
         except PseudonymKeyError as exc:
             raise _fail(str(exc)) from exc
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-        if parquet_root is None:
-            return
-        weeks = [w.isoformat() for w in report.weeks]
-        if dry_run or not report.weeks:
-            typer.echo(json.dumps({"parquet_root": str(parquet_root), "reexported": False, "weeks": weeks,
-                                   "rows": {}, "why": "dry run" if dry_run else "no ad changed"}, ensure_ascii=False))
-            return
-        try:
-            result = export_parquet(con, parquet_root, tables=tables, weeks=report.weeks)
-        except Exception as exc:  # the retention run is committed: say exactly what is left to do
-            raise _fail(
-                f"retention run {report.run_id} is committed, but re-exporting weeks {', '.join(weeks)} to "
-                f"{parquet_root} failed ({exc}); the export still holds clear contacts of those weeks: run "
-                f"`{_reexport_command(parquet_root, report.weeks)}`"
-            ) from exc
-        typer.echo(json.dumps({"parquet_root": str(parquet_root), "reexported": True, "weeks": weeks,
-                               "rows": result.rows}, ensure_ascii=False))
+        line = report.as_dict()
+        exported = None if parquet_root is None else _reexport(con, report, parquet_root, tables, dry_run,
+                                                               export_parquet)
+        if not dry_run:
+            journal = ReviewSettings(db_path=database).journal
+            line["journal_entries_rewritten"] = _rewrite_journal(con, journal, pseudonymiser, contact_spans)
+            changed = report.ads + report.entities + report.snapshots + report.evidence + report.notes
+            if changed or was_pending:
+                line.update(rebuild_file(con, database, fault).as_dict())
+            else:
+                pending_path(database).unlink(missing_ok=True)
+                line["rebuilt"] = None
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        if exported is not None:
+            typer.echo(json.dumps(exported, ensure_ascii=False))
     finally:
         con.close()
+
+
+def _reexport(
+    con: Any, report: Any, parquet_root: Path, tables: list[str], dry_run: bool, export: Any
+) -> dict[str, Any]:
+    weeks = [w.isoformat() for w in report.weeks]
+    if dry_run or not report.weeks:
+        return {"parquet_root": str(parquet_root), "reexported": False, "weeks": weeks,
+                "rows": {}, "why": "dry run" if dry_run else "no ad changed"}
+    try:
+        result = export(con, parquet_root, tables=tables, weeks=report.weeks)
+    except Exception as exc:  # the retention run is committed: say exactly what is left to do
+        raise _fail(
+            f"retention run {report.run_id} is committed, but re-exporting weeks {', '.join(weeks)} to "
+            f"{parquet_root} failed ({exc}); the export still holds clear contacts of those weeks: run "
+            f"`{_reexport_command(parquet_root, report.weeks)}`"
+        ) from exc
+    return {"parquet_root": str(parquet_root), "reexported": True, "weeks": weeks, "rows": result.rows}
+
+
+def _rewrite_journal(con: Any, journal_path: Path, pseudonymiser: Any, finder: Any) -> int:
+    """Rewrite the notes on retired ads in the review app's decision journal (pending and rejected entries) as
+    retention rewrote them in ``labels``; a line that is not an entry has every contact in it masked."""
+    from review_app.journal import DecisionJournal
+    from warehouse.pseudonymise import mask_spans
+    from warehouse.retention import rewrite_retired_notes
+
+    def scrub(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        notes = [(i, e) for i, e in enumerate(entries) if isinstance(e.get("note"), str) and e.get("note")
+                 and isinstance(e.get("ad_id"), int)]
+        clean = rewrite_retired_notes(con, [(e["ad_id"], e["note"]) for _, e in notes], finder, pseudonymiser)
+        out = list(entries)
+        for (i, entry), note in zip(notes, clean, strict=True):
+            if note != entry["note"]:
+                out[i] = {**entry, "note": note}
+        for i, entry in enumerate(out):
+            line = entry.get("unreadable_line")
+            if isinstance(line, str) and (masked := mask_spans(line, finder(line))) != line:
+                out[i] = {**entry, "unreadable_line": masked}
+        return out
+
+    if not journal_path.exists() and not DecisionJournal(journal_path).rejected_path.exists():
+        return 0
+    return DecisionJournal(journal_path).rewrite(scrub)
+
+
+@privacy_cli.command("rebuild")
+def rebuild(db: DbOption = None) -> None:
+    """Rewrite the warehouse file into a new one holding only its live data and swap it in atomically: DuckDB
+    leaves updated and deleted values in the file's freed blocks. `privacy retention` does this after every run
+    that changed something; use this to finish a rebuild an interrupted run left pending."""
+    from lurewatch.settings import get_settings
+    from warehouse import WarehouseDamaged, connect
+    from warehouse.compact import fault_hook, rebuild_file
+
+    settings = get_settings(db_path=db)
+    database = settings.database
+    if not database.is_file():
+        raise _fail(f"no warehouse at {database}: check --db or LUREWATCH_DB_PATH")
+    try:
+        fault = fault_hook(settings.fault_retention_point)
+        con = connect(database)
+    except (ValueError, WarehouseDamaged) as exc:
+        raise _fail(str(exc), 1) from exc
+    typer.echo(json.dumps(rebuild_file(con, database, fault).as_dict(), ensure_ascii=False))
 
 
 @privacy_cli.command("pseudonym")
@@ -157,12 +232,12 @@ def pseudonym(value: Annotated[str, typer.Argument(help="A phone number, e-mail 
 
 
 @privacy_cli.command("history")
-def history(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs")] = 20) -> None:
+def history(db: DbOption = None, limit: Annotated[int, typer.Option(min=1, help="How many runs")] = 20) -> None:
     """The latest retention runs (newest first), one JSON line each."""
     from warehouse import connect
     from warehouse.retention import retention_history
 
-    con = connect(_database(db))
+    con = connect(existing_warehouse(_database(db)))
     try:
         rows = retention_history(con, limit)
     finally:

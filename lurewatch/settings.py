@@ -63,6 +63,27 @@ class Settings(BaseSettings):
         description="Hand-written multilingual training ads (lures, hard negatives, ordinary jobs, classifieds).",
     )
     random_seed: int = 2026
+    lock_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a command waits for the warehouse while another process writes to it, before it "
+        "gives up with one line and exit status 1 (long writers release it between batches).",
+    )
+    fault_extract_marker: str | None = Field(
+        default=None,
+        description="Fault point for tests (never set in production): feature extraction raises "
+        "pipeline.faults.InjectedFault for every ad whose text contains this string.",
+    )
+    fault_score_marker: str | None = Field(
+        default=None,
+        description="Fault point for tests (never set in production): scoring raises "
+        "pipeline.faults.InjectedFault for every ad whose text contains this string.",
+    )
+    fault_retention_point: str | None = Field(
+        default=None,
+        description="Fault point for tests (never set in production): `lurewatch privacy retention` raises (or, "
+        "with ':kill', SIGKILLs itself) at this step, one of warehouse.compact.FAULT_POINTS.",
+    )
 
     @property
     def database(self) -> Path:

@@ -16,6 +16,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.integrity import (
+    WarehouseDamaged,
+    check_metadata,
+    damage_message,
+    damaged_finding,
+    is_corruption,
+    mark_damaged,
+)
 from warehouse.migrate import migrate
 
 DEFAULT_LOCK_TIMEOUT_S = 60.0
@@ -35,21 +43,30 @@ def connect(
     """Open (creating if needed) the warehouse at ``path`` and bring its schema up to date.
 
     Waits up to ``lock_timeout_s`` while another process holds the file. ``":memory:"`` gives a throw-away
-    in-memory warehouse.
+    in-memory warehouse. A writer gets :class:`WarehouseDamaged` for a file that fails an integrity check (see
+    :mod:`warehouse.integrity`): one marked damaged, one whose headers DuckDB rejects, or (on the first writer open
+    of the file in this process) one whose tables' storage metadata cannot be read.
     """
     target = str(path)
     created = False
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         created = not read_only and not Path(target).exists()
+        finding = None if read_only else damaged_finding(target)
+        if finding is not None:
+            raise WarehouseDamaged(damage_message(target, finding))
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.01
     while True:
         try:
             con = duckdb.connect(target, read_only=read_only)
             break
-        except duckdb.IOException as error:
-            if not _is_lock_conflict(error):
+        except duckdb.Error as error:
+            if is_corruption(error):
+                if not read_only:
+                    mark_damaged(target, " ".join(str(error).split()))
+                raise WarehouseDamaged(damage_message(target, " ".join(str(error).split()))) from error
+            if not isinstance(error, duckdb.IOException) or not _is_lock_conflict(error):
                 raise
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(f"{target} stayed locked by another process for {lock_timeout_s:g} s") from error
@@ -59,8 +76,27 @@ def connect(
         # Contacts of people in ads live here: a new warehouse is readable by its owner only, whatever the umask.
         os.chmod(target, 0o600)
     if not read_only:
+        if target != ":memory:":
+            _check_once(con, target)
         migrate(con)
     return con
+
+
+_checked: set[tuple[int, int]] = set()  # (device, inode) of files whose metadata this process has read
+
+
+def _check_once(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """The first writer open of a file in this process reads every table's storage metadata."""
+    info = os.stat(target)
+    key = (info.st_dev, info.st_ino)
+    if key in _checked:
+        return
+    findings = check_metadata(con)
+    if findings:
+        con.close()
+        mark_damaged(target, "; ".join(findings))
+        raise WarehouseDamaged(damage_message(target, "; ".join(findings)))
+    _checked.add(key)
 
 
 @contextmanager
@@ -71,5 +107,12 @@ def session(
     con = connect(path, read_only=read_only, lock_timeout_s=lock_timeout_s)
     try:
         yield con
+    except duckdb.Error as error:
+        if not is_corruption(error) or str(path) == ":memory:":
+            raise
+        # a block failed its checksum while this unit of work read it: from now on every writer refuses the file
+        finding = " ".join(str(error).split())
+        mark_damaged(path, finding)
+        raise WarehouseDamaged(damage_message(path, finding)) from error
     finally:
         con.close()

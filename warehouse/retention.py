@@ -24,7 +24,14 @@ What one run does, in a single transaction (a crash or ``kill -9`` leaves the wa
   every other column stay as they were, no row is added or removed. Labels of other ads are not touched, even when
   their notes mention a contact of a due ad. A note written after its ad was processed (a later decision, or one
   journaled while retention held the warehouse) is rewritten by the next run, the same way its ad was.
+* **Every other free-text column** of due ads: ``ads.company / location / country / salary_text`` and
+  ``ad_facts.city / destination / category`` (a crawled "country" holding a phone number, a URL as "company"), masked
+  with ``•`` the same way.
 * Scores, features vectors, clusters and cross-ad features are untouched.
+
+DuckDB keeps the freed old values in the file: ``lurewatch privacy retention`` therefore rebuilds the file after the
+run (:func:`warehouse.compact.rebuild_file`) and rewrites the review app's decision journal
+(:func:`rewrite_retired_notes`), so no byte of a retired contact stays in any file.
 
 The report lists the ISO weeks (Mondays, :data:`warehouse.parquet.WEEK_OF_AD`) of the ads the run changed, so a
 Parquet export (which would keep the clear contacts) can re-export exactly those weeks
@@ -221,9 +228,15 @@ def apply_retention(
     dry_run: bool = False,
     find_contacts: ContactFinder | None = None,
     allow_key_change: bool = False,
+    fault: Callable[[str], None] | None = None,
 ) -> RetentionReport:
     """Apply the retention period ``days`` (see the module docstring). ``dry_run`` computes the exact counts and
-    rolls everything back."""
+    rolls everything back. ``fault`` is a test hook called with ``"retention.before_commit"`` (see
+    :mod:`warehouse.compact`).
+
+    The freed bytes of everything this rewrites stay in the DuckDB file until it is rebuilt: call
+    :func:`warehouse.compact.rebuild_file` afterwards (``lurewatch privacy retention`` does)."""
+    fault = fault or (lambda point: None)
     if days < 1:
         raise ValueError("the retention period must be at least 1 day")
     if mode not in MODES:
@@ -265,6 +278,7 @@ def apply_retention(
             new_ads: list[tuple[int, str, str, str | None]] = []
             new_evidence: list[tuple[int, str]] = []
             new_notes: list[tuple[int, str]] = []
+            counted: set[int] = set()  # ads of this chunk already counted in ads_changed
             for ad_id, title, body, contact in chunk:
                 entities = by_ad.get(int(ad_id), [])
                 needles = _needles(entities)
@@ -277,6 +291,7 @@ def apply_retention(
                 new_contact = _mask(contact, [], needles, find_contacts) if contact else contact
                 if (new_title, new_body, new_contact) != (title, body, contact) or entities:
                     ads_changed += 1
+                    counted.add(int(ad_id))
                 if (new_title, new_body, new_contact) != (title, body, contact):
                     new_ads.append((int(ad_id), new_title, new_body, new_contact))
                     changed_ads.add(int(ad_id))
@@ -322,6 +337,9 @@ def apply_retention(
                     "WHERE features.ad_id = n.ad_id")
                 evidence_changed += len(new_evidence)
             notes_changed += _update_notes(con, new_notes)
+            scrubbed = _scrub_other_columns(con, ad_ids, needles_by_ad, find_contacts)
+            ads_changed += len(scrubbed - counted)
+            changed_ads |= scrubbed
             all_entities = [e for ad_id in ad_ids for e in by_ad.get(ad_id, [])]
             if mode == "delete":
                 entities_changed += len(all_entities)
@@ -353,6 +371,8 @@ def apply_retention(
             "notes = ? WHERE run_id = ?",
             [ads_changed, entities_changed, snapshots, evidence_changed, notes_changed, run_id],
         ).fetchall()
+        if not dry_run:
+            fault("retention.before_commit")
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -372,6 +392,72 @@ def _execute_with(
         con.execute(sql, list(params)).fetchall()
     finally:
         con.unregister(name)
+
+
+#: Free-text columns of ``ads`` besides title/body/contact_text, and of ``ad_facts`` (which copies ads.location and
+#: ads.country into city/destination/category): a crawled "country" can hold a phone number, a "company" a URL.
+OTHER_AD_COLUMNS: tuple[str, ...] = ("company", "location", "country", "salary_text")
+AD_FACT_COLUMNS: tuple[str, ...] = ("city", "destination", "category")
+
+
+def _scrub_other_columns(
+    con: duckdb.DuckDBPyConnection,
+    ad_ids: Sequence[int],
+    needles_by_ad: dict[int, set[str]],
+    finder: ContactFinder | None,
+) -> set[int]:
+    """Mask (with ``•``) every contact in the other free-text columns of these ads (:data:`OTHER_AD_COLUMNS`) and
+    of their ``ad_facts`` row (:data:`AD_FACT_COLUMNS`): the ad's own contact values and whatever ``finder`` finds.
+    Returns the ads whose rows changed."""
+    changed: set[int] = set()
+    for table, columns in (("ads", OTHER_AD_COLUMNS), ("ad_facts", AD_FACT_COLUMNS)):
+        rows = con.execute(
+            f"SELECT ad_id, {', '.join(columns)} FROM {table} WHERE ad_id IN (SELECT unnest(?::BIGINT[]))",
+            [list(ad_ids)],
+        ).fetchall()
+        updates: list[tuple[Any, ...]] = []
+        for ad_id, *values in rows:
+            needles = needles_by_ad.get(int(ad_id), set())
+            clean = [_mask(v, [], needles, finder) if isinstance(v, str) and v else v for v in values]
+            if clean != values:
+                updates.append((int(ad_id), *clean))
+                changed.add(int(ad_id))
+        if updates:
+            _execute_with(con, f"_ret_{table}_columns", pa.table(
+                {"ad_id": pa.array([u[0] for u in updates], pa.int64())}
+                | {c: pa.array([u[i + 1] for u in updates], pa.string()) for i, c in enumerate(columns)}
+            ), f"UPDATE {table} SET {', '.join(f'{c} = n.{c}' for c in columns)} "
+               f"FROM _ret_{table}_columns n WHERE {table}.ad_id = n.ad_id")
+    return changed
+
+
+def rewrite_retired_notes(
+    con: duckdb.DuckDBPyConnection,
+    notes: Sequence[tuple[int, str]],
+    find_contacts: ContactFinder | None,
+    pseudonymiser: Pseudonymiser | None,
+) -> list[str]:
+    """``(ad_id, note)`` pairs from outside the warehouse (the review app's decision journal) rewritten as
+    retention rewrites ``labels.note``: a note on an ad retention has processed and that is still expired gets its
+    contacts pseudonymised (or masked, for an ad processed in delete mode); other notes come back unchanged."""
+    ids = sorted({int(ad_id) for ad_id, _ in notes})
+    if not ids:
+        return [note for _, note in notes]
+    modes = dict(con.execute(
+        "SELECT r.ad_id, r.mode FROM retention_ads r JOIN ads a USING (ad_id) "
+        "WHERE r.ad_id IN (SELECT unnest(?::BIGINT[])) AND a.last_seen <= r.processed_at",
+        [ids],
+    ).fetchall())
+    entities = _entities(con, sorted(modes)) if modes else {}
+    out: list[str] = []
+    for ad_id, note in notes:
+        mode = modes.get(int(ad_id))
+        if mode is None or not note:
+            out.append(note)
+            continue
+        keyed = pseudonymiser if mode == "pseudonymise" else None
+        out.append(_rewrite_note(note, entities.get(int(ad_id), []), find_contacts, keyed))
+    return out
 
 
 def _update_notes(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str]]) -> int:

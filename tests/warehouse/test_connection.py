@@ -4,42 +4,74 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from warehouse import WarehouseBusy, connect, session
 
 HOLD = """
-import sys, time
+import select, sys
 from warehouse import connect
 con = connect(sys.argv[1])
 con.execute("INSERT INTO labels (ad_id, label, source, analyst) VALUES (1, 'lure', 'analyst', 'holder')")
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # until the test writes a line (or the time is up)
 con.close()
 """
 
 
 def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
     return holder
 
 
-def test_second_process_waits_for_the_lock_and_loses_nothing(tmp_path: Path) -> None:
-    """While another process holds the file, connect() waits, then both processes' writes are there."""
+def test_second_process_waits_for_the_lock_and_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another process holds the file, connect() waits (it has found the file locked and is retrying; the
+    holder lets go only then, so the waiting path is always taken), then both processes' writes are there."""
+    import duckdb
+
     path = tmp_path / "lw.duckdb"
     connect(path).close()
-    holder = _hold(path, 1.5)
-    started = time.monotonic()
-    with session(path, lock_timeout_s=30) as con:
-        waited = time.monotonic() - started
-        con.execute("INSERT INTO labels (ad_id, label, source, analyst) VALUES (2, 'not_lure', 'analyst', 'waiter')")
-        assert sorted(r[0] for r in con.execute("SELECT analyst FROM labels").fetchall()) == ["holder", "waiter"]
-    holder.wait(timeout=30)
-    assert waited >= 0.5
+    attempts: list[int] = []
+    real_connect = duckdb.connect
+
+    def counting_connect(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        attempts.append(1)
+        return real_connect(*args, **kwargs)
+
+    holder = _hold(path, 600)
+    outcome: list[Any] = []
+
+    def waiter() -> None:
+        try:
+            with session(path, lock_timeout_s=600) as con:
+                con.execute("INSERT INTO labels (ad_id, label, source, analyst) VALUES (2, 'not_lure', 'analyst', "
+                            "'waiter')")
+                outcome.append(sorted(r[0] for r in con.execute("SELECT analyst FROM labels").fetchall()))
+        except Exception as error:  # reported below, in the test's own thread
+            outcome.append(error)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    thread = threading.Thread(target=waiter)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 120  # generous: only bounds a broken run
+        while len(attempts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(attempts) >= 2 and outcome == []  # refused at least once, still waiting
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        thread.join(timeout=120)
+    assert outcome == [["holder", "waiter"]]
 
 
 def test_lock_held_too_long_is_a_clear_error(tmp_path: Path) -> None:

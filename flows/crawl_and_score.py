@@ -13,12 +13,12 @@ from crawlers.site_config import load_site_configs
 from features import FeatureExtractor
 from lurewatch.settings import Settings, get_settings
 from pipeline.cross_ad_features import compute_cross_ad_features
-from pipeline.feature_store import extract_pending
+from pipeline.feature_store import extract_pending_at
 from pipeline.label_import import import_labels
 from pipeline.model_registry import champion_version, load_champion
 from pipeline.reference_data import reference_examples
 from pipeline.retraining import read_training_set, register_and_decide, train_challenger
-from pipeline.score import score_pending
+from pipeline.score import score_pending_at
 from warehouse import connect, session
 
 CRAWL_TIMEOUT_S = 1800
@@ -34,11 +34,15 @@ def crawl_site_task(site: str, db_path: str, base_url: str | None) -> dict[str, 
 
 @task(name="extract-features", retries=1, timeout_seconds=3600)
 def extract_task(db_path: str) -> int:
-    con = connect(db_path)
-    try:
-        return extract_pending(con, FeatureExtractor())
-    finally:
-        con.close()
+    """Features of new or changed ads, committed in batches (the warehouse is free between them); an ad that fails
+    is recorded in ad_failures and retried next run, the others go on."""
+    settings = get_settings(db_path=db_path)
+    run = extract_pending_at(
+        db_path, FeatureExtractor(), fault_marker=settings.fault_extract_marker, lock_timeout_s=settings.lock_timeout_s
+    )
+    if run.failures:
+        get_run_logger().warning("%d ads failed extraction; first: %s", len(run.failures), run.failures[0].error)
+    return run.extracted
 
 
 @task(name="cross-ad-features", retries=1, timeout_seconds=1800)
@@ -88,14 +92,17 @@ def ensure_champion_task(db_path: str, settings: Settings, allow_training: bool)
 
 @task(name="score-ads", retries=1, timeout_seconds=1800)
 def score_task(db_path: str, model_version: str) -> int:
-    con = connect(db_path)
-    try:
+    settings = get_settings(db_path=db_path)
+    with session(db_path, lock_timeout_s=settings.lock_timeout_s) as con:
         model = load_champion(con)
-        if model is None or model.version != model_version:
-            raise RuntimeError(f"champion changed while scoring (expected {model_version})")
-        return score_pending(con, model)
-    finally:
-        con.close()
+    if model is None or model.version != model_version:
+        raise RuntimeError(f"champion changed while scoring (expected {model_version})")
+    run = score_pending_at(
+        db_path, model, fault_marker=settings.fault_score_marker, lock_timeout_s=settings.lock_timeout_s
+    )
+    if run.failures:
+        get_run_logger().warning("%d ads failed scoring; first: %s", len(run.failures), run.failures[0].error)
+    return run.scored
 
 
 @flow(name="crawl_and_score", log_prints=True)

@@ -169,18 +169,28 @@ def read_feature_partitions(db_path: Path | str, size: int) -> list[list[Feature
 
 
 @task(name="extract-partition", cache_policy=NO_CACHE, **TASK_POLICIES["extract-partition"])
-def extract_partition_task(rows: list[FeatureRow]) -> list[Any]:
-    """Lure features of one partition of ads (runs on a worker; reads and writes nothing)."""
-    return list(_extractor().extract_many([ad_text(r[1], r[2]) for r in rows]))
+def extract_partition_task(rows: list[FeatureRow]) -> tuple[list[FeatureRow], list[Any], list[Any]]:
+    """Lure features of one partition of ads (runs on a worker; reads and writes nothing): ``(rows extracted, their
+    features, failures)``; an ad that raises is a failure, the others go on (``feature_store.extract_batch``)."""
+    from pipeline.feature_store import extract_batch
+
+    return extract_batch(_extractor(), rows)
 
 
 @task(name="write-features", cache_policy=NO_CACHE, **TASK_POLICIES["write-features"])
-def write_features_task(db_path: str, rows: list[FeatureRow], found: list[Any]) -> int:
-    from pipeline.feature_store import store_features
+def write_features_task(
+    db_path: str, rows: list[FeatureRow], result: tuple[list[FeatureRow], list[Any], list[Any]]
+) -> int:
+    """Store a partition's features and record its failures (table ``ad_failures``, retried next run)."""
+    from pipeline.feature_store import extractor_version, store_features
+    from warehouse.ad_failures import record_failures
 
+    done, found, failed = result
     with session(db_path) as con:
-        store_features(con, rows, found)
-    return len(rows)
+        if done:
+            store_features(con, done, list(found))
+        record_failures(con, "extract", extractor_version(), failed, [r[0] for r in done])
+    return len(done)
 
 
 # ---------------------------------------------------------------------------------------------- scores

@@ -19,10 +19,10 @@ NEG_WINDOW_BEFORE = 2  # tokens before it ("fees: none")
 
 
 def _merge(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Union of overlapping matches; the pattern id of the longest member is kept."""
+    """Union of overlapping matches; the pattern id of the longest member is kept (the smallest id among equals)."""
     if len(hits) <= 1:
         return hits
-    hits = sorted(hits, key=lambda h: (h[0], -h[1]))
+    hits = sorted(hits, key=lambda h: (h[0], -h[1], h[2]))  # ties by pattern id: both engines agree
     out: list[tuple[int, int, str]] = []
     cur_s, cur_e, best_pid = hits[0]
     best_len = cur_e - cur_s

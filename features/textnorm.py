@@ -46,11 +46,43 @@ _YOUNG_RANGE_RE = re.compile(r"^(\d{2})[-–](\d{2})$")
 _AGE_COMPOUND_RE = re.compile(r"^(\d{1,2})(?:[-–](\d{1,2}))?[-–](?:vuot|v$|aasta|gad|let|lat|mec|met|year|yo|лет)")
 
 
+# Latin, Greek and small-capital letters that spammers put inside Cyrillic words ("зapaбoткa", "Bсем").
+LOOKALIKES = str.maketrans({
+    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "n": "п", "o": "о", "p": "р",
+    "r": "г", "t": "т", "u": "и", "x": "х", "y": "у",
+    "α": "а", "β": "в", "ε": "е", "η": "н", "κ": "к", "μ": "м", "ο": "о", "π": "п", "ρ": "р",
+    "τ": "т", "υ": "у", "χ": "х",
+    "ᴀ": "а", "ʙ": "в", "ᴄ": "с", "ᴅ": "д", "ᴇ": "е", "ɢ": "г", "ʜ": "н", "ᴋ": "к", "ᴍ": "м", "ʍ": "м",
+    "ᴏ": "о", "ᴘ": "р", "ᴨ": "п", "ᴩ": "р", "ᴛ": "т", "ᴧ": "л", "ɸ": "ф", "ɯ": "ш", "ɜ": "з", "ᴦ": "г",
+    "ё": "е", "ó": "о", "ò": "о", "á": "а", "é": "е",
+})
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_WORD = re.compile(r"\w+")
+
+
+_NON_CYRILLIC_LETTER = re.compile(r"[^\W\d_\u0400-\u04ff]")
+
+
+def fold_lookalike_word(word: str) -> str:
+    """A lower-case word that mixes Cyrillic with look-alike letters, in Cyrillic; any other word unchanged."""
+    if word.isascii() or not CYRILLIC.search(word) or not _NON_CYRILLIC_LETTER.search(word):
+        return word
+    return word.translate(LOOKALIKES)
+
+
+def fold_lookalikes(text: str) -> str:
+    """Lower-case; inside words that contain a Cyrillic letter, map look-alike letters to Cyrillic."""
+    return _WORD.sub(lambda match: fold_lookalike_word(match.group(0)), text.lower())
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip diacritics (NFD, drop combining marks)."""
+    """Lower-case and strip diacritics (NFD, drop combining marks); a word that mixes Cyrillic with look-alike
+    Latin, Greek or small-capital letters ("дoxoд") is written in Cyrillic (:func:`fold_lookalikes`)."""
     low = text.lower().translate(_EXTRA_FOLD)
     if low.isascii():
         return low
+    if CYRILLIC.search(low):
+        low = _WORD.sub(lambda match: fold_lookalike_word(match.group(0)), low)
     decomposed = unicodedata.normalize("NFD", low)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 

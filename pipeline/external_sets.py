@@ -81,6 +81,7 @@ from typing import Any
 
 from features.language import detect_language
 from features.near_duplicates import cluster_ids
+from features.textnorm import CYRILLIC, fold_lookalikes
 from pipeline.folds import GROUPING_THRESHOLD
 
 csv.field_size_limit(sys.maxsize)
@@ -378,29 +379,7 @@ NEAR_DUPLICATE_OVERLAP = GROUPING_THRESHOLD
 
 # ------------------------------------------------------------------------------------ tg_spam_work rule
 
-# Latin, Greek and small-capital letters that spammers put inside Cyrillic words ("зapaбoткa", "Bсем").
-_LOOKALIKES = str.maketrans({
-    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "n": "п", "o": "о", "p": "р",
-    "r": "г", "t": "т", "u": "и", "x": "х", "y": "у",
-    "α": "а", "β": "в", "ε": "е", "η": "н", "κ": "к", "μ": "м", "ο": "о", "π": "п", "ρ": "р",
-    "τ": "т", "υ": "у", "χ": "х",
-    "ᴀ": "а", "ʙ": "в", "ᴄ": "с", "ᴅ": "д", "ᴇ": "е", "ɢ": "г", "ʜ": "н", "ᴋ": "к", "ᴍ": "м", "ʍ": "м",
-    "ᴏ": "о", "ᴘ": "р", "ᴨ": "п", "ᴩ": "р", "ᴛ": "т", "ᴧ": "л", "ɸ": "ф", "ɯ": "ш", "ɜ": "з", "ᴦ": "г",
-    "ё": "е", "ó": "о", "ò": "о", "á": "а", "é": "е",
-})
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_WORD = re.compile(r"\w+")
-
-
-def fold_lookalikes(text: str) -> str:
-    """Lower-case; inside words that contain a Cyrillic letter, map look-alike letters to Cyrillic."""
-
-    def fold_word(match: re.Match[str]) -> str:
-        word = match.group(0)
-        return word.translate(_LOOKALIKES) if _CYRILLIC.search(word) else word
-
-    lowered = text.lower()
-    return _WORD.sub(fold_word, lowered)
+_CYRILLIC = CYRILLIC
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:

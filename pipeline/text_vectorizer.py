@@ -10,7 +10,8 @@ inflection and spelling variants in lv/lt/fi/et/pl/ru).
 
 Before hashing, a text is reduced to the words that can carry meaning (:func:`model_words`): lower-cased, stop words
 of the seven languages dropped (negations and "only" kept: "no experience", "only WhatsApp"), every number written
-as ``0``, e-mail addresses and URLs as ``email`` / ``url``. So the model cannot latch onto "jau", "per" or a phone
+as ``0``, e-mail addresses and URLs as ``email`` / ``url``, a word that mixes Cyrillic with look-alike Latin letters
+("дoxoд") in Cyrillic. So the model cannot latch onto "jau", "per" or a phone
 number's digits, and EMSCAD's rows (stop words stripped upstream) look like every other ad.
 """
 
@@ -29,13 +30,15 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
+from features.textnorm import fold_lookalike_word
+
 WORD_BITS = 17
 CHAR_BITS = 17
 WORD_WEIGHT = 2.0
 N_WORD = 2**WORD_BITS
 N_TEXT_FEATURES = 2**WORD_BITS + 2**CHAR_BITS
 CONFIG = {"word": "word 1-2-grams", "char": "char_wb 3-5-grams", "word_bits": WORD_BITS, "char_bits": CHAR_BITS,
-          "words": "model_words v1: no stop words, numbers as 0, e-mails/URLs as tokens"}
+          "words": "model_words v2: no stop words, numbers as 0, e-mails/URLs as tokens, look-alike letters folded"}
 
 STOP_WORD_LANGUAGES = ("en", "lv", "lt", "fi", "et", "pl", "ru")
 # Stop-word lists drop these, but they carry a lure's meaning: negation ("no experience", "без опыта") and
@@ -71,7 +74,7 @@ def model_words(text: str) -> str:
     for match in _TOKEN.finditer((text or "").lower()):
         kind = match.lastgroup
         if kind == "word":
-            word = match.group()
+            word = fold_lookalike_word(match.group())
             if word not in stops:
                 out.append(word)
         elif kind == "num":

@@ -12,7 +12,7 @@ from spacy.matcher import Matcher
 from features import INDICATORS, SUPPORTED_LANGUAGES
 from features.lexicon import LEXICON_DIR, compile_lexicon, lexicon_path, load_entries
 from features.lexicon_dsl import SRC_DIR, compile_source, render_jsonl
-from features.pipeline import get_nlp
+from features.pipeline import build_nlp, get_nlp
 from features.textnorm import StemNormalizer, fold, number_norm
 
 MIN_PATTERNS_PER_INDICATOR = 6
@@ -94,3 +94,16 @@ def test_fast_engine_agrees_with_spacy_matcher() -> None:
             got = [(s.start, s.end, s.label_, s.id_) for s in got_doc.spans["lure"]]
             want = [(s.start, s.end, s.label_, s.id_) for s in want_doc.spans["lure"]]
             assert got == want, text
+
+
+def test_lookalike_letters_inside_cyrillic_words_fold_to_cyrillic() -> None:
+    """Spam writes "дoxoд" with Latin o and x so that filters miss it; the lexicons must still see "доход"."""
+    assert fold("дoxoд") == "доход"
+    assert fold("Пpивeт all") == "привет all"  # the Latin word next to it is left alone
+    assert fold("Pārdodu") == "pardodu"
+
+
+def test_a_pay_range_is_two_amounts_but_an_age_range_stays_one_token() -> None:
+    nlp = build_nlp("lv")
+    tokens = [t.text for t in nlp("Alga 1000–1500 € mēnesī, vecums 18–25, 400-1500 eiro")]
+    assert tokens[1:4] == ["1000", "–", "1500"] and "18–25" in tokens and tokens[-4:-1] == ["400", "-", "1500"]

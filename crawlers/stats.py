@@ -10,6 +10,7 @@ REDIRECT_LOOPS = "lurewatch/redirect_loops"
 SELECTOR_MISSES = "lurewatch/selector_misses"
 SELECTOR_MISS_FIELD = "lurewatch/selector_miss/"
 JSONLD_MISSING = "lurewatch/jsonld_missing"
+STRUCTURED_PREFIX = "lurewatch/structured/"  # per detail page: json-ld, microdata, rdfa, none (+ opengraph)
 NOT_MODIFIED = "lurewatch/not_modified"  # HTTP 304 to a conditional request
 SAME_BODY = "lurewatch/same_body"  # 200 with the body we already parsed
 URL_FILTERED = "lurewatch/url_filtered"

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 from parsel import Selector
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
 from crawlers.extract import extract, extract_urls
 from crawlers.items import build_ad_row, merge_contact, parse_date, ref_from_url
@@ -15,8 +17,10 @@ from crawlers.jobposting import (
     format_salary,
     job_posting_fields,
     microdata_fields,
+    structured_fields,
 )
-from crawlers.site_config import Rule
+from crawlers.site_config import Rule, get_site_config
+from crawlers.spiders import SPIDERS
 from crawlers.text import html_fragment_text
 
 
@@ -117,3 +121,78 @@ def test_microdata_job_posting_fallback() -> None:
         "posted": "2026-10-05",
         "location": "Turku",
     }
+
+
+_RDFA_PAGE = (
+    '<html lang="et"><head><meta property="og:title" content="OG title"></head><body>'
+    '<div vocab="https://schema.org/" typeof="JobPosting"><h1 property="title">Keevitaja</h1>'
+    '<div property="description"><p>Keevitustööd Soomes.</p><p>Majutus tasuta.</p></div>'
+    '<div property="hiringOrganization" typeof="Organization"><span property="name">Metall OÜ</span></div>'
+    '<div property="jobLocation" typeof="Place"><div property="address" typeof="PostalAddress">'
+    '<span property="addressLocality">Tallinn</span><span property="addressCountry">EE</span></div></div>'
+    '<time property="datePosted" datetime="2026-01-05">5. jaanuar</time></div></body></html>'
+)
+
+
+def test_rdfa_job_posting_is_read_with_extruct() -> None:
+    """A JobPosting in RDFa (no JSON-LD, no microdata) gives the same fields, with the description's paragraphs
+    and the machine-readable date of a <time> element (not its displayed text)."""
+    found = structured_fields(Selector(text=_RDFA_PAGE), "http://jobs.example/job/1")
+    assert found.source == "rdfa"
+    assert found.fields == {
+        "title": "Keevitaja",
+        "body": "Keevitustööd Soomes.\n\nMajutus tasuta.",
+        "company": "Metall OÜ",
+        "posted": "2026-01-05",
+        "location": "Tallinn",
+        "country": "EE",
+    }
+
+
+def test_structured_data_order_json_ld_then_microdata() -> None:
+    """JSON-LD wins over microdata on the same page; a JSON-LD block with a leading HTML comment (common in the
+    wild) is still read; a page without any JobPosting has no structured source."""
+    microdata = ('<div itemscope itemtype="http://schema.org/JobPosting"><h1 itemprop="title">Micro</h1>'
+                 '<div itemprop="description">From microdata.</div></div>')
+    jsonld = ('<script type="application/ld+json"><!-- generated -->\n'
+              '{"@type": "JobPosting", "title": "Structured", "description": "<p>From JSON-LD.</p>"}</script>')
+    both = structured_fields(Selector(text=f"<html><head>{jsonld}</head><body>{microdata}</body></html>"))
+    assert (both.source, both.fields) == ("json-ld", {"title": "Structured", "body": "From JSON-LD."})
+    only_micro = structured_fields(Selector(text=f"<html><body>{microdata}</body></html>"))
+    assert (only_micro.source, only_micro.fields) == ("microdata", {"title": "Micro", "body": "From microdata."})
+    assert structured_fields(Selector(text="<html><body><p>Just a page</p></body></html>")).source is None
+
+
+def test_microdata_text_description_is_not_parsed_as_html() -> None:
+    """Microdata gives the description as text: an escaped ``<b>`` in the ad stays text, it is not markup."""
+    page = Selector(text='<div itemscope itemtype="https://schema.org/JobPosting"><h1 itemprop="title">T</h1>'
+                         '<div itemprop="description"><p>Use &lt;b&gt; tags</p></div></div>')
+    assert microdata_fields(page)["body"] == "Use <b> tags"
+
+
+def test_every_job_location_is_kept() -> None:
+    """An ad for three towns names all three (cvbankas lists several addressLocality values)."""
+    posting = {"@type": "JobPosting", "title": "T", "jobLocation": [
+        {"address": {"addressLocality": ["Panevėžys", "Kupiškis"]}},
+        {"address": {"addressLocality": "Pakruojis", "addressCountry": "LT"}},
+        {"address": {"addressLocality": "Kupiškis"}},
+    ]}
+    fields = job_posting_fields(posting)
+    assert (fields["location"], fields["country"]) == ("Panevėžys, Kupiškis, Pakruojis", "LT")
+
+
+def test_opengraph_is_the_last_resort_of_the_jsonld_spider() -> None:
+    """A page with no JobPosting and no matching selector still gives title and body from OpenGraph; selectors
+    that match win over OpenGraph."""
+    config = get_site_config("balticjobs", None, "http://127.0.0.1:9")
+    spider = SPIDERS[config.spider].from_crawler(get_crawler(SPIDERS[config.spider]), config=config)
+    head = ('<head><meta property="og:title" content="Work in Oslo">'
+            '<meta property="og:description" content="Call us."></head>')
+    url = "http://127.0.0.1:9/job/x1"
+    bare = HtmlResponse(url, body=f"<html>{head}<body><p>?</p></body></html>".encode(), encoding="utf-8",
+                        request=Request(url))
+    assert spider.detail_fields(bare) == {"title": "Work in Oslo", "body": "Call us."}
+    visible = HtmlResponse(url, encoding="utf-8", request=Request(url), body=(
+        f'<html>{head}<body><h1 class="job-title">Visible</h1><div class="job-description">Text.</div></body></html>'
+    ).encode())
+    assert spider.detail_fields(visible) == {"title": "Visible", "body": "Text."}

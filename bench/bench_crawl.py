@@ -13,6 +13,11 @@ alternation, crawls it ``--runs`` times with
 * **lurewatch, re-crawl** - the same again into the warehouse of the first crawl: unchanged pages are
   recognised by their body hash and not re-parsed (the fixture server sends no ETag, so no 304s).
 
+With ``--browser-ads N`` (default 150; 0 skips it) it also serves the same first N ads as **jsjobs**, the
+JavaScript-only fixture board (``fixture_sites/jsjobs.py``), and alternates a plain HTTP first crawl of balticjobs
+with a ``render: browser`` first crawl of jsjobs through headless Chromium (``--only-browser`` skips the rest):
+pages/s of each and their ratio, in the same run.
+
 Each crawl runs in its own process, like production; the time is Scrapy's own start-to-finish (interpreter
 start-up excluded for both). Prints a Markdown table of medians and the ratio to bare Scrapy; the target is
 ours >= 0.75 x bare.
@@ -104,10 +109,10 @@ def run_bare(base_url: str, log_file: Path) -> dict[str, Any]:
     return result
 
 
-def run_ours(base_url: str, db: Path) -> dict[str, Any]:
+def run_ours(base_url: str, db: Path, site: str = "balticjobs") -> dict[str, Any]:
     """``python -m crawlers.run`` exactly as ``crawl_site`` runs it (its JSON line also carries ``cpu_s``)."""
     done = subprocess.run(
-        [sys.executable, "-m", "crawlers.run", "--site", "balticjobs", "--db", str(db), "--base-url", base_url,
+        [sys.executable, "-m", "crawlers.run", "--site", site, "--db", str(db), "--base-url", base_url,
          "--log-file", str(db.with_suffix(".log"))],
         capture_output=True, text=True, check=False, cwd=PROJECT_ROOT, timeout=900,
     )
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ads", type=int, default=3000, help="job pages to serve (default 3000)")
     parser.add_argument("--runs", type=int, default=5, help="crawls of each kind (default 5)")
+    parser.add_argument("--browser-ads", type=int, default=150,
+                        help="ads of the browser vs plain HTTP comparison (default 150, 0: skip)")
+    parser.add_argument("--only-browser", action="store_true", help="only the browser vs plain HTTP comparison")
     parser.add_argument("--bare-child", nargs=2, metavar=("BASE_URL", "LOG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_child:
@@ -136,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from fixture_sites import FixtureSites
 
+    if args.browser_ads > 0:
+        bench_browser(args.browser_ads, args.runs)
+    if args.only_browser:
+        return 0
     results: dict[str, list[dict[str, Any]]] = {"bare": [], "first": [], "again": []}
     with tempfile.TemporaryDirectory(prefix="lurewatch-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
@@ -189,6 +201,42 @@ def print_table(results: dict[str, list[dict[str, Any]]], n_ads: int) -> None:
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
     print(f"\nfirst crawl / bare Scrapy = {ratio:.2f} pages/s ({verdict} the >= {TARGET_RATIO} target); "
           f"load average during the runs: {_load()}")
+
+
+def bench_browser(n_ads: int, runs: int) -> None:
+    """Plain HTTP (balticjobs) against ``render: browser`` (jsjobs) on the same ads, alternating, in one run."""
+    from fixture_sites import FixtureSites, load_ads
+    from fixture_sites.jsjobs import JsJobsServer
+
+    rates: dict[str, list[float]] = {"http": [], "browser": []}
+    pages: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="lurewatch-bench-browser-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        write_big_fixture(tmp / "ads.jsonl", n_ads)
+        ads = load_ads(tmp / "ads.jsonl")
+        with FixtureSites(tmp / "ads.jsonl") as sites, JsJobsServer(ads) as js:
+            print(f"browser vs plain HTTP: {n_ads} ads as balticjobs ({sites.base_urls['balticjobs']}) and as "
+                  f"jsjobs ({js.base_url}); {runs} runs of each", flush=True)
+            for i in range(runs):
+                for kind, site, url in (("http", "balticjobs", sites.base_urls["balticjobs"]),
+                                        ("browser", "jsjobs", js.base_url)):
+                    summary = run_ours(url, tmp / f"{kind}{i}.duckdb", site)
+                    if summary["inserted"] != n_ads:
+                        raise RuntimeError(f"{kind} run {i}: {summary['inserted']} ads stored, expected {n_ads}")
+                    rates[kind].append(summary["pages"] / summary["elapsed_s"])
+                    pages[kind] = summary["pages"]
+                print(f"  run {i + 1}: plain HTTP {rates['http'][-1]:.1f} p/s, browser {rates['browser'][-1]:.1f} p/s",
+                      flush=True)
+    http, browser = statistics.median(rates["http"]), statistics.median(rates["browser"])
+    print(f"\n{n_ads} ads, {runs} runs each, medians; {time.strftime('%Y-%m-%d')}, {_machine()}, "
+          f"load average {_load()}\n")
+    print("| crawl (first crawl, parse + DuckDB) | pages | median pages/s | min-max pages/s | vs plain HTTP |")
+    print("|---|---:|---:|---:|---:|")
+    for kind, label, rate in (("http", "plain HTTP (balticjobs)", http),
+                              ("browser", "render: browser, Chromium (jsjobs)", browser)):
+        print(f"| {label} | {pages[kind]} | {rate:.1f} | {min(rates[kind]):.1f}-{max(rates[kind]):.1f} "
+              f"| {rate / http:.2f}x |")
+    print(f"\nbrowser / plain HTTP = {browser / http:.2f} pages/s\n", flush=True)
 
 
 def _load() -> str:

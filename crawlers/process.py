@@ -9,6 +9,7 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
+from crawlers.browser import add_browser_settings
 from crawlers.scrapy_settings import DEFAULT_BATCH_SIZE, DEFAULT_LOCK_TIMEOUT_S, build_scrapy_settings
 from crawlers.site_config import SiteConfig
 from crawlers.spiders import SPIDERS
@@ -30,6 +31,7 @@ def crawl_in_process(
     scrapy_settings = build_scrapy_settings(
         settings, log_file=log_file, batch_size=batch_size, lock_timeout_s=lock_timeout_s
     )
+    add_browser_settings(config, scrapy_settings)
     scrapy_settings["LUREWATCH_DB_PATH"] = str(db_path)
     scrapy_settings["LOG_INSTALL_ROOT_HANDLER"] = log_file is not None
     process = CrawlerProcess(scrapy_settings)
@@ -65,6 +67,7 @@ def preview_in_process(
     from crawlers import stats as keys
 
     scrapy_settings = build_scrapy_settings(settings, log_file=log_file)
+    add_browser_settings(config, scrapy_settings)
     scrapy_settings["ITEM_PIPELINES"] = {"crawlers.pipelines.PreviewPipeline": 300}
     scrapy_settings["LUREWATCH_PREVIEW_ITEMS"] = limit
     scrapy_settings["CLOSESPIDER_ITEMCOUNT"] = limit

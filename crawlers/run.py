@@ -151,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if config.render == "browser":
+        from crawlers.browser import BrowserUnavailable, check_chromium
+
+        try:
+            check_chromium()
+        except BrowserUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     from crawlers.process import crawl_in_process, preview_in_process  # Scrapy/Twisted only when crawling
     from crawlers.scrapy_settings import DEFAULT_BATCH_SIZE, DEFAULT_LOCK_TIMEOUT_S
     from lurewatch.settings import get_settings

@@ -165,6 +165,24 @@ class Sitemap(_Strict):
         return not self.follow or any(re.search(p, url) for p in self.follow)
 
 
+class Browser(_Strict):
+    """How a ``render: browser`` page is considered rendered: after the ``wait_until`` load state, and (if
+    given) once the CSS selector ``wait_for`` matches (a page where it never appears fails after the timeout)."""
+
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+    wait_for: str | None = None
+
+    @field_validator("wait_for")
+    @classmethod
+    def _valid_css(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _PROBE.css(value)
+            except Exception as exc:
+                raise ValueError(f"invalid selector {value!r}: {exc}") from exc
+        return value
+
+
 class Removal(_Strict):
     """Marking ads that disappeared (``ads.removed_at``) after a complete crawl of the site.
 
@@ -188,6 +206,10 @@ class SiteConfig(_Strict):
         description="The site the ads belong to (default: name); lets a feed config feed the same site.",
     )
     entry: Literal["listing", "sitemap", "feed"] = "listing"
+    render: Literal["http", "browser"] = Field(
+        default="http", description="browser: listing and ad pages rendered by headless Chromium first."
+    )
+    browser: Browser = Field(default_factory=Browser)
     start_paths: list[str] = Field(default_factory=list)
     allowed_domains: list[str] | None = None
     listing: Listing | None = None
@@ -284,6 +306,9 @@ class SiteConfig(_Strict):
     def config_hash(self) -> str:
         """Hash of everything but ``base_url``, so moving a site does not look like a selector change."""
         data = self.model_dump(mode="json", exclude={"base_url"})
+        if self.render == "http":  # configs from before `render` existed keep their hash (no re-parse)
+            data.pop("render")
+            data.pop("browser")
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

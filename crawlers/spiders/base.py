@@ -69,6 +69,7 @@ class ConfigSpider(scrapy.Spider):
         self.truncated = False
         self.sitemaps_requested = 0
         self.max_bytes = 5_000_000
+        self.render_meta: dict[str, Any] = {}  # `render: browser`: what has a listing or ad page rendered
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -76,6 +77,13 @@ class ConfigSpider(scrapy.Spider):
         spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE", spider.max_bytes) or spider.max_bytes
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        if spider.config.render == "browser":
+            from crawlers.browser import install_gate, render_meta
+
+            install_gate(spider.config, crawler)
+            timeout_ms = crawler.settings.getfloat("LUREWATCH_BROWSER_TIMEOUT_MS", 20_000.0)
+            context = crawler.settings.getdict("LUREWATCH_BROWSER_CONTEXT")
+            spider.render_meta = render_meta(spider.config, timeout_ms, context)
         return spider
 
     @property
@@ -92,7 +100,7 @@ class ConfigSpider(scrapy.Spider):
             yield robots
         for url in config.start_urls:
             if config.entry == "listing":
-                yield self.entry_request(url, self.parse_listing, page_no=1)
+                yield self.entry_request(url, self.parse_listing, rendered=True, page_no=1)
             elif config.entry == "sitemap":
                 request = self.sitemap_request(url)
                 if request is not None:
@@ -100,8 +108,11 @@ class ConfigSpider(scrapy.Spider):
             else:
                 yield self.entry_request(url, self.parse_feed)
 
-    def entry_request(self, url: str, callback: Any, **cb_kwargs: Any) -> Request:
-        return Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs, meta={ROLE: ENTRY})
+    def entry_request(self, url: str, callback: Any, *, rendered: bool = False, **cb_kwargs: Any) -> Request:
+        """An entry request; ``rendered`` (listing pages) goes through the browser on a ``render: browser``
+        site, while robots.txt, sitemaps and feeds are always plain HTTP."""
+        meta: dict[str, Any] = {ROLE: ENTRY, **(self.render_meta if rendered else {})}
+        return Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs, meta=meta)
 
     def sitemap_request(self, url: str) -> Request | None:
         if self.sitemaps_requested >= self.config.sitemap.max_sitemaps:
@@ -115,10 +126,11 @@ class ConfigSpider(scrapy.Spider):
         if not self.config.url_filter.accepts(url):
             self._inc(keys.URL_FILTERED)
             return None
-        meta: dict[str, Any] = {ROLE: DETAIL}
+        meta: dict[str, Any] = {ROLE: DETAIL, **self.render_meta}
         headers: dict[str, str] = {}
         state = self.page_states.get(url)
-        if state is not None:
+        # A browser has no copy to show for a 304: rendered pages are compared by the hash of their DOM instead.
+        if state is not None and not self.render_meta:
             if state.etag:
                 headers["If-None-Match"] = state.etag
             if state.last_modified:
@@ -213,7 +225,7 @@ class ConfigSpider(scrapy.Spider):
             self.truncate(f"pagination stops at {page.url}: max_pages={listing.max_pages}")
             return
         for url in next_urls:
-            yield self.entry_request(url, self.parse_listing, page_no=page_no + 1)
+            yield self.entry_request(url, self.parse_listing, rendered=True, page_no=page_no + 1)
 
     def inline_item(self, page: TextResponse, scope: Selector) -> CrawledAd | None:
         assert self.config.listing is not None and self.config.listing.permalink is not None

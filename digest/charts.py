@@ -1,5 +1,8 @@
 """Charts for the digest: matplotlib PNGs embedded as ``data:`` URIs, drawn from the suppressed view only.
 
+Every word drawn into an image (axis labels, legend, row labels, week labels) is in the recipient's locale, and
+so are the numbers on the bars and the axis ticks (the view's cells are already formatted).
+
 A suppressed count has no exact value in the view, so its bar is not drawn: the chart shows ``<k`` instead.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -16,7 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from digest.i18n import Lang
 from digest.privacy import Cell
 from digest.view import Breakdown, DigestView
 
@@ -76,26 +82,36 @@ def trend_chart(view: DigestView) -> str:
                         textcoords="offset points", ha="center", va="bottom", fontsize=7.5)
     _mark_suppressed(ax, positions, cells, horizontal=False)
     ax.set_xticks(positions, labels)
-    ax.set_ylabel("high-risk ads")
+    ax.set_ylabel(view.lang.gettext("high-risk ads"))
+    _locale_ticks(ax.yaxis, view.lang)
     ax.margins(y=0.18)
     ax.grid(axis="y", color=LIGHT, linewidth=0.8)
     ax.set_axisbelow(True)
     return _to_data_uri(fig)
 
 
-def breakdown_chart(breakdown: Breakdown, *, limit: int = 10) -> str:
+def _locale_ticks(axis: Any, lang: Lang) -> None:
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: lang.number(round(value))))
+
+
+def breakdown_chart(breakdown: Breakdown, *, limit: int = 10, lang: Lang | None = None) -> str:
+    lang = lang or Lang()
     rows = list(breakdown.rows[:limit])[::-1]
     height = max(1.2, 0.26 * len(rows) + 0.6)
     fig, ax = plt.subplots(figsize=(7.0, height), layout="constrained")
     positions = list(range(len(rows)))
     current = [r.current for r in rows]
     previous = [r.previous for r in rows]
-    ax.barh([p - 0.19 for p in positions], _values(previous), height=0.36, color=GREY, label="previous week")
-    ax.barh([p + 0.19 for p in positions], _values(current), height=0.36, color=NAVY, label="this week")
+    ax.barh([p - 0.19 for p in positions], _values(previous), height=0.36, color=GREY,
+            label=lang.gettext("previous week"))
+    ax.barh([p + 0.19 for p in positions], _values(current), height=0.36, color=NAVY,
+            label=lang.gettext("this week"))
     _mark_suppressed(ax, [p + 0.19 for p in positions], current, horizontal=True)
     _mark_suppressed(ax, [p - 0.19 for p in positions], previous, horizontal=True)
     ax.set_yticks(positions, [r.label for r in rows])
-    ax.set_xlabel("high-risk ads")
+    ax.set_xlabel(lang.gettext("high-risk ads"))
+    _locale_ticks(ax.xaxis, lang)
     ax.grid(axis="x", color=LIGHT, linewidth=0.8)
     ax.set_axisbelow(True)
     ax.legend(loc="lower right", frameon=False, fontsize=7.5)
@@ -108,5 +124,5 @@ def render_charts(view: DigestView) -> dict[str, str]:
     for name in ("indicator", "country"):
         breakdown = view.breakdowns.get(name)
         if breakdown is not None and breakdown.rows:
-            charts[name] = breakdown_chart(breakdown)
+            charts[name] = breakdown_chart(breakdown, lang=view.lang)
     return charts

@@ -82,6 +82,8 @@ class Profile(_Strict):
     thresholds: Thresholds = Thresholds()
     filters: Filters = Filters()
     title: str = "Weekly recruitment-lure digest"
+    #: The digest's language and number/date formats: en, lv, lt, et, fi or pl (digest/i18n.py).
+    locale: Literal["en", "lv", "lt", "et", "fi", "pl"] = "en"
 
 
 class Recipient(Profile):

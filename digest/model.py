@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 #: Bump when the meaning of the numbers or the rendering changes, so archived fingerprints change with it.
-DIGEST_FORMAT_VERSION = "1"
+DIGEST_FORMAT_VERSION = "2"
 
 DIMENSIONS: tuple[str, ...] = ("indicator", "country", "site", "language")
 #: Dimensions whose rows partition the high-risk total (each ad has exactly one value): secondary suppression.
@@ -98,6 +98,12 @@ class DigestData:
     top_clusters: tuple[TopCluster, ...]
     phrases: tuple[Phrase, ...]
     filters: dict[str, list[str] | None] = field(default_factory=dict)
+    #: Days of the digest week on which the crawl collected ads (any site, any language), and the median of the
+    #: same count over the earlier weeks of the trend that had any ads (None: no earlier week to compare with).
+    days_collected: int = 7
+    days_collected_usual: float | None = None
+    #: The last day on which the crawl collected an ad, up to the end of the digest week (None: never).
+    last_collected: date | None = None
 
     @property
     def week_end(self) -> date:
@@ -107,6 +113,16 @@ class DigestData:
     @property
     def previous_week(self) -> date:
         return self.week_start - timedelta(days=7)
+
+    @property
+    def week_incomplete(self) -> bool:
+        """The crawl had not reached the week's last day (Sunday) when the numbers were read."""
+        return self.last_collected is None or self.last_collected < self.week_start + timedelta(days=6)
+
+    @property
+    def short_coverage(self) -> bool:
+        """The crawl collected ads on fewer days of the week than it usually does."""
+        return self.days_collected_usual is not None and self.days_collected < self.days_collected_usual
 
     def to_jsonable(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,7 +8,7 @@ match next to a number or a handle, so every phrase is scrubbed here before it i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 REDACTED = "[removed]"
@@ -62,21 +62,24 @@ def grouped(number: int, sign: bool = False) -> str:
     return (f"{number:+,}" if sign else f"{number:,}").replace(",", " ")
 
 
-def cell(count: int, k: int) -> Cell:
-    """A count below ``k`` (zero included) becomes ``"<k"``; ``k == 0`` shows everything."""
+def cell(count: int, k: int, fmt: Callable[[int], str] = grouped) -> Cell:
+    """A count below ``k`` (zero included) becomes ``"<k"``; ``k == 0`` shows everything. ``fmt`` writes the
+    number (the recipient's locale, :meth:`digest.i18n.Lang.number`)."""
     if k > 0 and count < k:
         return Cell(f"<{k}", None)
-    return Cell(grouped(count), count)
+    return Cell(fmt(count), count)
 
 
-def suppress_column(counts: Sequence[int], k: int, *, additive: bool) -> list[Cell]:
+def suppress_column(
+    counts: Sequence[int], k: int, *, additive: bool, fmt: Callable[[int], str] = grouped
+) -> list[Cell]:
     """Suppress a column of counts.
 
     ``additive`` columns partition a total that is shown elsewhere (e.g. high-risk ads by site): if exactly one
     cell were hidden, the total minus the visible cells would give it away, so the smallest visible non-zero
     cell is hidden too (secondary suppression).
     """
-    cells = [cell(c, k) for c in counts]
+    cells = [cell(c, k, fmt) for c in counts]
     if not additive or k <= 0:
         return cells
     hidden = [i for i, c in enumerate(cells) if c.suppressed and counts[i] > 0]

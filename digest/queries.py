@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from digest.config import Filters, Thresholds
+from digest.config import Filters, HighRisk, Thresholds
 from digest.model import ClusterStats, DigestData, Phrase, TopCluster, WeekCount, WeekPoint
 from digest.privacy import scrub
 from warehouse.contact_links import bridge_table, contact_bridge
@@ -86,13 +86,37 @@ def resolve_model(con: duckdb.DuckDBPyConnection, version: str | None) -> tuple[
 
 
 def _filter_sql(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The recipient's filters over ``base`` in :func:`_build_scope`. A country filter matches an ad whose
+    destination, or any country the ad names (``ad_facts.destinations``), is in the list."""
     clauses: list[str] = []
     params: dict[str, Any] = {}
-    for column, values in (("language", filters.languages), ("site_id", filters.sites), ("country", filters.countries)):
+    for column, values in (("language", filters.languages), ("site_id", filters.sites)):
         if values is not None:
             clauses.append(f"list_contains($f_{column}, {column})")
             params[f"f_{column}"] = list(values)
+    if filters.countries is not None:
+        clauses.append("list_has_any($f_country, list_append(destinations, country))")
+        params["f_country"] = list(filters.countries)
     return (" AND ".join(clauses) or "true"), params
+
+
+def _high_risk_flag(high: HighRisk, model: str, threshold: float | None) -> tuple[str, dict[str, Any]]:
+    """SQL for an ad's high-risk flag. ``top_n``: the N best-scored ads of each week *that reach the cut-off*
+    (``min_score``, else the model's alert threshold): a week with fewer ads above it flags fewer than N."""
+    cut = high.min_score if high.min_score is not None else threshold
+    if high.mode == "threshold":
+        if cut is None:
+            raise DigestError(f"model {model} has no threshold in models.params; set thresholds.high_risk.min_score")
+        return "coalesce(score >= $cut, false)", {"cut": cut}
+    rank = "row_number() OVER (PARTITION BY week ORDER BY score DESC NULLS LAST, ad_id) <= $top_n"
+    if cut is None:  # a model without a threshold: the N best-scored ads, as configured
+        return f"(score IS NOT NULL AND {rank})", {"top_n": high.top_n}
+    return f"(coalesce(score >= $cut, false) AND {rank})", {"top_n": high.top_n, "cut": cut}
+
+
+#: An ad's destination: ad_facts' (first named country abroad, else the page's country, else its location's), or
+#: the page's country field while the ad has no ad_facts row yet.
+_DESTINATION = "CASE WHEN x.ad_id IS NULL THEN a.country ELSE x.destination END"
 
 
 def _build_scope(
@@ -100,34 +124,31 @@ def _build_scope(
 ) -> None:
     """Temp tables: ``_dg_scope`` (every ad in scope up to the digest week, with its week and high-risk flag) and
     ``_dg_window`` (the ads of the reporting window, with their feature vector and evidence)."""
-    high = query.thresholds.high_risk
     where, params = _filter_sql(query.filters)
-    params |= {"model": model, "week_end": query.week_start + timedelta(days=7)}
-    if high.mode == "threshold":
-        cut = high.min_score if high.min_score is not None else threshold
-        if cut is None:
-            raise DigestError(f"model {model} has no threshold in models.params; set thresholds.high_risk.min_score")
-        params["cut"] = cut
-        flag = "coalesce(score >= $cut, false)"
-    else:
-        params["top_n"] = high.top_n
-        flag = "(score IS NOT NULL AND row_number() OVER (PARTITION BY week ORDER BY score DESC, ad_id) <= $top_n)"
+    flag, flag_params = _high_risk_flag(query.thresholds.high_risk, model, threshold)
+    params |= flag_params | {"model": model, "week_end": query.week_start + timedelta(days=7)}
+    # Where the jobs are said to be: the destination extracted from the ad (ad_facts, computed by `extract`),
+    # never the board's own country field alone; an ad without an ad_facts row yet falls back to that field,
+    # as ad_facts itself does for an ad that names no country.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _dg_scope AS
         WITH base AS (
             SELECT a.ad_id, a.site_id,
                    coalesce(f.language, a.page_language, 'unknown') AS language,
-                   CASE WHEN regexp_matches(upper(trim(a.country)), '^[A-Z][A-Z]$') THEN upper(trim(a.country))
-                        ELSE '??' END AS country,
+                   CASE WHEN regexp_matches(upper(trim({_DESTINATION})), '^[A-Z][A-Z]$')
+                        THEN upper(trim({_DESTINATION})) ELSE '??' END AS country,
+                   coalesce(list_transform(x.destinations, lambda c: upper(c)), CAST([] AS VARCHAR[]))
+                       AS destinations,
                    CAST(date_trunc('week', coalesce(a.posted, CAST(a.first_seen AS DATE))) AS DATE) AS week,
                    s.score
             FROM ads a
             LEFT JOIN features f ON f.ad_id = a.ad_id
             LEFT JOIN scores s ON s.ad_id = a.ad_id AND s.model_version = $model
+            LEFT JOIN ad_facts x ON x.ad_id = a.ad_id
             WHERE coalesce(a.posted, CAST(a.first_seen AS DATE)) < $week_end
         )
-        SELECT *, {flag} AS high_risk FROM base WHERE {where}
+        SELECT * EXCLUDE (destinations), {flag} AS high_risk FROM base WHERE {where}
         """,
         params,
     )
@@ -155,6 +176,31 @@ def _trend(con: duckdb.DuckDBPyConnection, first_week: date, week: date) -> tupl
         {"first": first_week, "last": week},
     )
     return tuple(WeekPoint(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows)
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, first_week: date, week: date) -> tuple[int, float | None, date | None]:
+    """Crawl coverage, over every ad (a recipient's filters do not change what was crawled): the days of the
+    digest week with ads first seen, the median of that over the earlier weeks of the window that had any, and the
+    last day with an ad first seen up to the end of the week."""
+    rows = _rows(
+        con,
+        """
+        SELECT CAST(date_trunc('week', day) AS DATE) AS week, count(*) AS days
+        FROM (SELECT DISTINCT CAST(first_seen AS DATE) AS day FROM ads
+              WHERE first_seen >= $first AND first_seen < $end)
+        GROUP BY 1
+        """,
+        {"first": first_week, "end": week + timedelta(days=7)},
+    )
+    days = {r[0]: int(r[1]) for r in rows}
+    earlier = sorted(n for w, n in days.items() if w < week)
+    usual = None
+    if earlier:
+        middle = len(earlier) // 2
+        usual = float(earlier[middle]) if len(earlier) % 2 else (earlier[middle - 1] + earlier[middle]) / 2
+    last = _rows(con, "SELECT max(CAST(first_seen AS DATE)) FROM ads WHERE first_seen < $end",
+                 {"end": week + timedelta(days=7)})[0][0]
+    return days.get(week, 0), usual, last
 
 
 def _breakdown(con: duckdb.DuckDBPyConnection, column: str, week: date) -> tuple[WeekCount, ...]:
@@ -340,6 +386,7 @@ def load_digest_data(con: duckdb.DuckDBPyConnection, query: DigestQuery) -> Dige
         }
         clusters, top_clusters = _clusters(con, week, thresholds.cluster_min_size, thresholds.top_clusters)
         phrases = _phrases(con, week, thresholds)
+        days_collected, days_usual, last_collected = _coverage(con, first_week, week)
     finally:
         for table in ("_dg_scope", "_dg_window", "_dg_members", "_dg_per"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -348,7 +395,7 @@ def load_digest_data(con: duckdb.DuckDBPyConnection, query: DigestQuery) -> Dige
         week_start=week,
         model_version=model,
         mode=high.mode,
-        threshold=(high.min_score if high.min_score is not None else threshold) if high.mode == "threshold" else None,
+        threshold=high.min_score if high.min_score is not None else threshold,  # top_n: its floor
         top_n=high.top_n if high.mode == "top_n" else None,
         ads_current=by_week[week].ads,
         ads_previous=previous.ads,
@@ -364,4 +411,7 @@ def load_digest_data(con: duckdb.DuckDBPyConnection, query: DigestQuery) -> Dige
             "sites": None if query.filters.sites is None else list(query.filters.sites),
             "countries": None if query.filters.countries is None else list(query.filters.countries),
         },
+        days_collected=days_collected,
+        days_collected_usual=days_usual,
+        last_collected=last_collected,
     )

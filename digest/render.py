@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoe
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from digest.config import Recipient
+from digest.i18n import LOCALES_DIR, translations
 from digest.model import DIGEST_FORMAT_VERSION, DigestData
 from digest.view import DigestView
 from lurewatch.csv_safety import neutralise_value
@@ -38,15 +39,19 @@ def template_search_path(template_dirs: Sequence[Path] = ()) -> list[Path]:
     return [*template_dirs, BUILTIN_TEMPLATES]
 
 
-def environment(template_dirs: Sequence[Path] = ()) -> ImmutableSandboxedEnvironment:
+def environment(template_dirs: Sequence[Path] = (), locale: str = "en") -> ImmutableSandboxedEnvironment:
+    """Templates translate with ``{{ _("...") }}`` (Jinja's i18n extension, new-style: values escaped)."""
     loader = ChoiceLoader([FileSystemLoader(str(p)) for p in template_search_path(template_dirs)])
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=loader,
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def templates_hash(template_dirs: Sequence[Path] = ()) -> str:
@@ -58,6 +63,9 @@ def templates_hash(template_dirs: Sequence[Path] = ()) -> str:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _TEMPLATE_SUFFIXES):
             digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
+    for path in sorted(LOCALES_DIR.rglob("*.po")):  # translations change what a digest says, too
+        digest.update(f"locales/{path.relative_to(LOCALES_DIR).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -75,7 +83,7 @@ def fingerprint(
 
 
 def render_html(view: DigestView, template: str, template_dirs: Sequence[Path] = ()) -> str:
-    return environment(template_dirs).get_template(template).render(view=view)
+    return environment(template_dirs, view.locale).get_template(template).render(view=view)
 
 
 def render_pdf(html: str) -> bytes:

@@ -62,28 +62,35 @@ def subject(view: DigestView) -> str:
 
 
 def text_summary(view: DigestView) -> str:
-    """The plain-text part of the e-mail: headline numbers only (the same suppressed cells as the HTML)."""
+    """The plain-text part of the e-mail: headline numbers only (the same suppressed cells as the HTML), in the
+    recipient's language."""
+    t = view.lang.gettext
     lines = [
-        f"{view.title} — week {view.iso_week} ({view.week_label})",
-        f"For: {view.recipient_name}",
+        f"{view.title} — {t('Week %(week)s', week=view.iso_week)} ({view.week_label})",
+        t("for %(name)s", name=view.recipient_name),
         "",
     ]
+    lines += [f"! {warning}" for warning in view.warnings]
+    if view.warnings:
+        lines.append("")
     for kpi in view.kpis:
-        lines.append(f"{kpi.label}: {kpi.value.text}" + (f" · {kpi.change}" if kpi.change else ""))
+        change = kpi.change + (f", {t('no clear change')}" if kpi.clear is False else "")
+        lines.append(f"{kpi.label}: {kpi.value.text}" + (f" · {change}" if change else ""))
     indicators = view.breakdowns.get("indicator")
     if indicators is not None and indicators.rows:
-        lines += ["", "Lure indicators in high-risk ads this week:"]
-        lines += [f"  - {r.label}: {r.current.text} (previous week {r.previous.text})" for r in indicators.rows[:5]]
+        lines += ["", t("Lure indicators in high-risk ads") + ":"]
+        lines += [f"  - {r.label}: {r.current.text} ({t('Previous week')}: {r.previous.text})"
+                  for r in indicators.rows[:5]]
     if view.phrases:
-        lines += ["", "Emerging lure phrases:"]
-        lines += [f"  - “{p.phrase}” ({p.indicator}): {p.current.text} ads, {p.growth}" for p in view.phrases[:5]]
+        lines += ["", t("Emerging lure phrases") + ":"]
+        lines += [f"  - “{p.phrase}” ({p.indicator}): {p.current.text} · {p.growth}" for p in view.phrases[:5]]
     lines += [
         "",
-        "The full digest is in this message and attached as PDF, with its tables as CSV files.",
-        f"High-risk: {view.high_risk_rule}.",
-        (f'Counts below {view.k} are shown as "<{view.k}". ' if view.k else "")
-        + "The digest contains no personal data (no phone numbers, e-mail addresses, handles or ad links).",
-        f"Inputs fingerprint: {view.fingerprint[:16]}",
+        t("The full digest is in this message and attached as PDF, with its tables as CSV files."),
+        view.rule_explained,
+        (t('Counts below %(k)s are shown as "<%(k)s".', k=view.k) + " " if view.k else "")
+        + t("The digest contains no personal data (no phone numbers, e-mail addresses, handles or ad links)."),
+        t("Inputs fingerprint: %(fp)s", fp=view.fingerprint[:16]),
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""A synthetic warehouse generated in DuckDB with SQL alone: ads, features, scores, entities, clusters.
+"""A synthetic warehouse generated in DuckDB with SQL alone: ads, features, scores, entities, clusters, facts.
 
 Used by the digest benchmark (1M ads) and tests. Deterministic: every "random" draw is a hash of the ad id and
 a salt. About 8% of ads are lures (high scores, several indicators, shared contacts, template clusters, more
@@ -192,8 +192,18 @@ def generate(con: duckdb.DuckDBPyConnection, spec: SyntheticSpec = SyntheticSpec
         QUALIFY count(*) OVER (PARTITION BY t) >= 2
         """
     )
+    # Facts as `extract` flattens them: lures name their destination abroad, other ads name no country (their
+    # destination is the page's own country field, as pipeline/cross_ad_features.py does).
+    con.execute(
+        """
+        INSERT INTO ad_facts (ad_id, language, destinations, destination, city, category, posted_on)
+        SELECT a.ad_id, a.page_language, CASE WHEN s.lure THEN [a.country] ELSE CAST([] AS VARCHAR[]) END,
+               a.country, a.location, a.page_language || ':' || a.country, a.posted
+        FROM ads a JOIN _syn s ON s.i = a.ad_id
+        """
+    )
     con.execute("DROP TABLE _syn")
     return {
         table: int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-        for table in ("ads", "features", "scores", "entities", "ad_clusters")
+        for table in ("ads", "features", "scores", "entities", "ad_clusters", "ad_facts")
     }

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from digest.config import Recipient
+from digest.i18n import Lang, _
 from digest.model import ADDITIVE_DIMENSIONS, DigestData, WeekCount
-from digest.privacy import Cell, cell, change_text, suppress_column
+from digest.privacy import Cell, cell, suppress_column
+from digest.stats import is_clear_change
 
+#: English names (the digest's own wording); other locales take CLDR's names through :class:`digest.i18n.Lang`.
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",
     "lv": "Latvian",
@@ -57,37 +60,42 @@ COUNTRY_NAMES: dict[str, str] = {
     "US": "United States",
 }
 CLUSTER_KIND_LABELS: dict[str, str] = {
-    "template": "Near-duplicate text template",
-    "phone": "Shared phone number",
-    "email": "Shared e-mail address",
-    "messenger": "Shared messenger account",
+    "template": _("Near-duplicate text template"),
+    "phone": _("Shared phone number"),
+    "email": _("Shared e-mail address"),
+    "messenger": _("Shared messenger account"),
 }
 DIMENSION_TITLES: dict[str, str] = {
-    "indicator": "Lure indicator",
-    "country": "Destination country",
-    "site": "Site",
-    "language": "Ad language",
+    "indicator": _("Lure indicator"),
+    "country": _("Destination country"),
+    "site": _("Site"),
+    "language": _("Ad language"),
 }
+#: The built-in title (config.Profile.title): translated when a recipient keeps it.
+DEFAULT_TITLE = _("Weekly recruitment-lure digest")
+#: The lexicon's indicator titles (features/taxonomy), marked here so that the catalogues carry them.
+INDICATOR_TITLES: tuple[str, ...] = (
+    _("Unrealistic pay"), _("No requirements"), _("Travel / housing paid or arranged"), _("Vague work abroad"),
+    _("Messenger-only contact"), _("Upfront fees"), _("Age / gender / appearance requirements"),
+    _("Adult-adjacent work"), _("Urgency / secrecy"), _("Targets minors"),
+)
 
 
-def indicator_titles() -> dict[str, str]:
+def indicator_titles(lang: Lang | None = None) -> dict[str, str]:
     from features.taxonomy import load_taxonomy
 
-    return {i.id: i.title for i in load_taxonomy()}
+    lang = lang or Lang()
+    return {i.id: lang.gettext(i.title) for i in load_taxonomy()}
 
 
 def iso_week_label(week_start: date) -> str:
-    year, number, _ = week_start.isocalendar()
+    year, number, _weekday = week_start.isocalendar()
     return f"{year}-W{number:02d}"
 
 
-def week_range_label(week_start: date) -> str:
-    end = week_start + timedelta(days=6)
-    if week_start.month == end.month:
-        return f"{week_start.day}–{end.day} {end:%B %Y}"
-    if week_start.year == end.year:
-        return f"{week_start.day} {week_start:%B} – {end.day} {end:%B %Y}"
-    return f"{week_start.day} {week_start:%B %Y} – {end.day} {end:%B %Y}"
+def week_range_label(week_start: date, lang: Lang | None = None) -> str:
+    """``9–15 November 2026`` in the recipient's locale (CLDR interval format)."""
+    return (lang or Lang()).date_range(week_start, week_start + timedelta(days=6))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,9 @@ class Row:
     current: Cell
     previous: Cell
     change: str
+    #: False: the change is within week-to-week noise (exact Poisson test, digest.stats); None: not tested
+    #: (a count is suppressed, or nothing changed).
+    clear: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +126,7 @@ class Kpi:
     change: str
     note: str = ""
     counts_people: bool = True  # False: a count of phrases, not of ads, clusters or contacts (never suppressed)
+    clear: bool | None = None  # as Row.clear
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +199,16 @@ class DigestView:
     baseline_weeks: int
     charts: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
+    lang: Lang = field(default_factory=Lang)
+    #: What "high-risk" means, in words an NGO reads without knowing the model (the model version is in
+    #: ``model_version``, for the technically minded).
+    rule_explained: str = ""
+    #: Reasons to read this week's numbers with care: an incomplete week, fewer crawl days than usual.
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def locale(self) -> str:
+        return self.lang.code
 
     def csv_tables(self) -> list[CsvTable]:
         """The digest's tables as shown (suppressed cells as ``<k``), one CSV file each."""
@@ -201,8 +223,9 @@ class DigestView:
             tables.append(
                 CsvTable(
                     f"high_risk_by_{breakdown.dimension}",
-                    (breakdown.dimension, "label", "this_week", "previous_week", "change"),
-                    tuple((r.key, r.label, r.current.csv, r.previous.csv, r.change) for r in breakdown.rows),
+                    (breakdown.dimension, "label", "this_week", "previous_week", "change", "clear_change"),
+                    tuple((r.key, r.label, r.current.csv, r.previous.csv, r.change,
+                           "" if r.clear is None else ("yes" if r.clear else "no")) for r in breakdown.rows),
                 )
             )
         tables.append(
@@ -228,63 +251,136 @@ class DigestView:
         return tables
 
 
-def _label(dimension: str, key: str, indicators: dict[str, str]) -> str:
+def _label(dimension: str, key: str, indicators: dict[str, str], lang: Lang) -> str:
     if dimension == "indicator":
         return indicators.get(key, key)
     if dimension == "country":
-        return COUNTRY_NAMES.get(key, key)
+        return COUNTRY_NAMES.get(key, key) if lang.code == "en" else lang.country(key)
     if dimension == "language":
-        return LANGUAGE_NAMES.get(key, key)
+        return LANGUAGE_NAMES.get(key, key) if lang.code == "en" else lang.language(key)
     return key
 
 
-def _breakdown(dimension: str, counts: tuple[WeekCount, ...], k: int, indicators: dict[str, str]) -> Breakdown:
+def _change(current: Cell, previous: Cell, lang: Lang) -> tuple[str, bool | None]:
+    """Week-over-week change as text, and whether it is more than noise. A dash when either side is suppressed
+    (the change would reveal it)."""
+    if current.value is None or previous.value is None:
+        return "–", None
+    clear = is_clear_change(current.value, previous.value)
+    if previous.value == 0:
+        return (lang.gettext("new") if current.value else "0"), (clear if current.value else None)
+    delta = current.value - previous.value
+    if delta == 0:
+        return "±0", None
+    return f"{lang.number(delta, sign=True)} ({lang.percent(delta / previous.value, sign=True)})", clear
+
+
+def _breakdown(
+    dimension: str, counts: tuple[WeekCount, ...], k: int, indicators: dict[str, str], lang: Lang
+) -> Breakdown:
     additive = dimension in ADDITIVE_DIMENSIONS
-    current = suppress_column([c.current for c in counts], k, additive=additive)
-    previous = suppress_column([c.previous for c in counts], k, additive=additive)
+    current = suppress_column([c.current for c in counts], k, additive=additive, fmt=lang.number)
+    previous = suppress_column([c.previous for c in counts], k, additive=additive, fmt=lang.number)
     rows: list[Row] = []
     folded = 0
     for count, now, before in zip(counts, current, previous, strict=True):
         if dimension != "indicator" and now.suppressed and before.suppressed:
             folded += 1
             continue
-        rows.append(Row(count.key, _label(dimension, count.key, indicators), now, before, change_text(now, before)))
-    return Breakdown(dimension, DIMENSION_TITLES[dimension], tuple(rows), folded, additive)
+        change, clear = _change(now, before, lang)
+        rows.append(Row(count.key, _label(dimension, count.key, indicators, lang), now, before, change, clear))
+    return Breakdown(dimension, lang.gettext(DIMENSION_TITLES[dimension]), tuple(rows), folded, additive)
 
 
-def _rule(data: DigestData) -> str:
+def _rule(data: DigestData, lang: Lang) -> str:
+    """What "high-risk" means, for readers who do not know the model."""
+    scale = lang.gettext(
+        "A computer model reads every ad (its wording, pay, contact details, and whether the same text or contact "
+        "appears in other ads) and gives it a score from 0 (an ordinary job ad) to 1 (almost certainly a "
+        "recruitment lure)."
+    )
+    if data.threshold is None:
+        flagged = lang.gettext("Each week, the %(n)s ads with the highest scores count as high-risk.",
+                               n=lang.number(data.top_n or 0))
+    else:
+        score = lang.number(data.threshold, digits=3)
+        chance = lang.percent(data.threshold, digits=1)
+        if data.mode == "top_n":
+            flagged = lang.gettext(
+                "Each week, the %(n)s ads with the highest scores count as high-risk, if they score at least "
+                "%(score)s (roughly a %(chance)s or higher chance of being a lure); a quieter week has fewer.",
+                n=lang.number(data.top_n or 0), score=score, chance=chance)
+        else:
+            flagged = lang.gettext(
+                "Ads scoring %(score)s or more count as high-risk: roughly a %(chance)s or higher chance of being "
+                "a lure. This is the level at which analysts are asked to check an ad.",
+                score=score, chance=chance)
+    caveat = lang.gettext("A high score is a reason to look closer, not proof.")
+    return f"{scale} {flagged} {caveat}"
+
+
+def _short_rule(data: DigestData, lang: Lang) -> str:
     if data.mode == "top_n":
-        return f"the {data.top_n} highest-scored ads of each week (model {data.model_version})"
-    return f"score ≥ {data.threshold:.3f} (model {data.model_version})"
+        return lang.gettext("the %(n)s highest-scored ads of each week", n=lang.number(data.top_n or 0))
+    return lang.gettext("score of at least %(score)s", score=lang.number(data.threshold or 0.0, digits=3))
 
 
-def _filters(data: DigestData) -> str:
-    parts = [f"{name}: {', '.join(values)}" for name, values in data.filters.items() if values is not None]
-    return "; ".join(parts) if parts else "all sites, languages and countries"
+def _filters(data: DigestData, lang: Lang) -> str:
+    names = {"languages": lang.gettext("languages"), "sites": lang.gettext("sites"),
+             "countries": lang.gettext("countries")}
+    label = {"languages": lambda v: lang.language(v) if lang.code != "en" else LANGUAGE_NAMES.get(v, v),
+             "countries": lambda v: lang.country(v) if lang.code != "en" else COUNTRY_NAMES.get(v, v),
+             "sites": lambda v: v}
+    parts = [f"{names.get(name, name)}: {', '.join(label.get(name, str)(v) for v in values)}"
+             for name, values in data.filters.items() if values is not None]
+    return "; ".join(parts) if parts else lang.gettext("all sites, languages and countries")
 
 
-def _growth(current: int, baseline_total: int, weeks: int, k: int) -> tuple[str, str]:
+def _warnings(data: DigestData, lang: Lang) -> tuple[str, ...]:
+    warnings: list[str] = []
+    if data.last_collected is None or data.last_collected < data.week_start:
+        warnings.append(lang.gettext(
+            "This week is not complete: no ads had been collected for it yet. Its numbers will still change."))
+    elif data.week_incomplete:
+        warnings.append(lang.gettext(
+            "This week is not complete: ads had been collected only up to %(day)s. Its numbers will still grow.",
+            day=lang.date(data.last_collected)))
+    if data.short_coverage and data.days_collected_usual is not None:
+        warnings.append(lang.gettext(
+            "The crawl collected ads on %(days)s of the 7 days of this week (usually %(usual)s). Fewer ads than "
+            "usual may be a gap in collection, not a real drop.",
+            days=lang.number(data.days_collected),
+            usual=lang.number(data.days_collected_usual, digits=0 if data.days_collected_usual % 1 == 0 else 1)))
+    return tuple(warnings)
+
+
+def _growth(current: int, baseline_total: int, weeks: int, k: int, lang: Lang) -> tuple[str, str]:
     if k > 0 and baseline_total < k:
-        return f"<{k} in {weeks} wk", "new"
+        return lang.gettext("<%(k)s in %(weeks)s wk", k=k, weeks=weeks), lang.gettext("new")
     per_week = baseline_total / weeks
-    return f"{per_week:.1f}", f"×{(current + 1) / (per_week + 1):.1f}"
+    return lang.number(per_week, digits=1), "×" + lang.number((current + 1) / (per_week + 1), digits=1)
 
 
 def build_view(data: DigestData, recipient: Recipient, *, generated_at: datetime | None = None) -> DigestView:
+    lang = Lang(recipient.locale)
     k = recipient.thresholds.suppress_below
-    indicators = indicator_titles()
-    high_now, high_before = cell(data.high_risk_current, k), cell(data.high_risk_previous, k)
-    ads_now, ads_before = cell(data.ads_current, k), cell(data.ads_previous, k)
+    indicators = indicator_titles(lang)
+
+    def count(n: int) -> Cell:
+        return cell(n, k, fmt=lang.number)
+
+    high_now, high_before = count(data.high_risk_current), count(data.high_risk_previous)
+    ads_now, ads_before = count(data.ads_current), count(data.ads_previous)
     clusters = tuple(
         ClusterRow(
             c.kind,
-            CLUSTER_KIND_LABELS.get(c.kind, c.kind),
-            cell(c.new_current, k),
-            cell(c.new_previous, k),
-            cell(c.growing_current, k),
-            cell(c.growing_previous, k),
-            cell(c.ads_added_current, k),
-            cell(c.high_risk_added_current, k),
+            lang.gettext(CLUSTER_KIND_LABELS.get(c.kind, c.kind)),
+            count(c.new_current),
+            count(c.new_previous),
+            count(c.growing_current),
+            count(c.growing_previous),
+            count(c.ads_added_current),
+            count(c.high_risk_added_current),
         )
         for c in data.clusters
     )
@@ -292,42 +388,52 @@ def build_view(data: DigestData, recipient: Recipient, *, generated_at: datetime
     growing_clusters = sum(c.growing_current for c in data.clusters)
     phrases = []
     for p in data.phrases:
-        baseline, growth = _growth(p.current, p.baseline_total, p.baseline_weeks, k)
+        baseline, growth = _growth(p.current, p.baseline_total, p.baseline_weeks, k, lang)
         phrases.append(
             PhraseRow(p.phrase, indicators.get(p.indicator, p.indicator),
-                      ", ".join(LANGUAGE_NAMES.get(x, x) for x in p.languages), cell(p.current, k), baseline, growth)
+                      ", ".join(_label("language", x, indicators, lang) for x in p.languages), count(p.current),
+                      baseline, growth)
         )
+    high_change, high_clear = _change(high_now, high_before, lang)
+    ads_change, ads_clear = _change(ads_now, ads_before, lang)
     kpis = (
-        Kpi("High-risk ads", high_now, change_text(high_now, high_before), "vs previous week"),
-        Kpi("Ads published", ads_now, change_text(ads_now, ads_before), "in scope this week"),
-        Kpi("New clusters", cell(new_clusters, k), f"{cell(growing_clusters, k).text} growing",
-            "templates and shared contacts with high-risk ads"),
-        Kpi("Emerging phrases", cell(len(data.phrases), 0), "", "lexicon matches on the rise", counts_people=False),
+        Kpi(lang.gettext("High-risk ads"), high_now, high_change, lang.gettext("vs previous week"),
+            clear=high_clear),
+        Kpi(lang.gettext("Ads published"), ads_now, ads_change, lang.gettext("in scope this week"), clear=ads_clear),
+        Kpi(lang.gettext("New clusters"), count(new_clusters),
+            lang.gettext("%(n)s growing", n=count(growing_clusters).text),
+            lang.gettext("templates and shared contacts with high-risk ads")),
+        Kpi(lang.gettext("Emerging phrases"), cell(len(data.phrases), 0, fmt=lang.number), "",
+            lang.gettext("lexicon matches on the rise"), counts_people=False),
     )
     return DigestView(
-        title=recipient.title,
+        title=lang.gettext(recipient.title),
         recipient_id=recipient.id,
         recipient_name=recipient.name,
         week_start=data.week_start,
         iso_week=iso_week_label(data.week_start),
-        week_label=week_range_label(data.week_start),
-        generated_at=(generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        week_label=week_range_label(data.week_start, lang),
+        generated_at=lang.datetime(generated_at or datetime.now()),
         model_version=data.model_version,
-        high_risk_rule=_rule(data),
+        high_risk_rule=_short_rule(data, lang),
         k=k,
-        filters=_filters(data),
+        filters=_filters(data, lang),
         kpis=kpis,
         trend=tuple(
-            TrendPoint(p.week, f"W{p.week.isocalendar()[1]:02d}", cell(p.ads, k), cell(p.high_risk, k))
+            TrendPoint(p.week, lang.gettext("W%(n)s", n=f"{p.week.isocalendar()[1]:02d}"), count(p.ads),
+                       count(p.high_risk))
             for p in data.trend
         ),
-        breakdowns={name: _breakdown(name, counts, k, indicators) for name, counts in data.breakdowns.items()},
+        breakdowns={name: _breakdown(name, counts, k, indicators, lang) for name, counts in data.breakdowns.items()},
         clusters=clusters,
         top_clusters=tuple(
-            TopClusterRow(n, CLUSTER_KIND_LABELS.get(t.kind, t.kind), cell(t.size, k), cell(t.added, k),
-                          cell(t.high_risk, k), t.sites, t.languages)
+            TopClusterRow(n, lang.gettext(CLUSTER_KIND_LABELS.get(t.kind, t.kind)), count(t.size), count(t.added),
+                          count(t.high_risk), t.sites, t.languages)
             for n, t in enumerate(data.top_clusters, start=1)
         ),
         phrases=tuple(phrases),
         baseline_weeks=recipient.thresholds.emerging.baseline_weeks,
+        lang=lang,
+        rule_explained=_rule(data, lang),
+        warnings=_warnings(data, lang),
     )

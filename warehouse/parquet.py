@@ -3,7 +3,7 @@
 Layout under ``root`` (Hive partitioning, one folder per site and ISO week of the ad)::
 
     ads/site=balticjobs/week=2026-11-09/part-<uuid>.parquet
-    features/site=.../week=.../...           features, scores, entities and ad_clusters follow their ad
+    features/site=.../week=.../...           features, scores, entities, ad_clusters and ad_facts follow their ad
     models/models.parquet                    small tables: one file
     _schema/<table>.parquet                  an empty file with each table's columns (so empty tables read back)
 
@@ -25,7 +25,7 @@ import duckdb
 
 WEEK_OF_AD = "CAST(date_trunc('week', coalesce(a.posted, CAST(a.first_seen AS DATE))) AS DATE)"
 #: Per-ad tables, partitioned by their ad's site and week.
-PARTITIONED: tuple[str, ...] = ("ads", "features", "scores", "entities", "ad_clusters")
+PARTITIONED: tuple[str, ...] = ("ads", "features", "scores", "entities", "ad_clusters", "ad_facts")
 #: Small tables, one file each.
 SMALL: tuple[str, ...] = ("models", "sites")
 DEFAULT_TABLES: tuple[str, ...] = (*PARTITIONED, *SMALL)

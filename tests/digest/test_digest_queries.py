@@ -141,10 +141,29 @@ def test_high_risk_by_champion_threshold_with_week_over_week(con: duckdb.DuckDBP
 def test_top_n_mode_and_explicit_cut_off(con: duckdb.DuckDBPyConnection) -> None:
     top = load_digest_data(con, DigestQuery(W, Thresholds(high_risk=HighRisk(mode="top_n", top_n=5))))
     assert (top.high_risk_current, top.high_risk_previous) == (5, 5)
-    assert top.threshold is None and top.top_n == 5
+    assert top.threshold == 0.5 and top.top_n == 5  # top_n's floor: the champion's alert threshold
     assert _counts(top, "site")["site-a"][0] == 2  # 0.99, 0.97, 0.95 (c, d) then 0.90, 0.89 (a)
     strict = load_digest_data(con, DigestQuery(W, Thresholds(high_risk=HighRisk(min_score=0.855))))
     assert strict.threshold == 0.855 and strict.high_risk_current == 5 + 3  # a: 0.90..0.86; c: 0.95, 0.97; d
+    on_the_cut = load_digest_data(con, DigestQuery(W, Thresholds(high_risk=HighRisk(min_score=0.7))))
+    assert on_the_cut.high_risk_current == 6 + 1 + 2 + 1  # site-b's 0.7 sits exactly on the cut and counts (>=)
+
+
+def test_top_n_flags_only_ads_that_reach_the_threshold_not_every_ad_of_the_recipient(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Issue 14: `high_risk: mode: top_n` with a recipient whose weeks hold fewer than N ads flagged every one of
+    them (the chart equalled all the recipient's ads). In a week where only some ads score above the alert
+    threshold, only those count, however large N is."""
+    query = DigestQuery(W, Thresholds(high_risk=HighRisk(mode="top_n", top_n=100)), Filters(languages=("lv",)))
+    top = load_digest_data(con, query)
+    assert top.ads_current == 23  # every lv ad of the week (site-b's two are ru)
+    # above 0.5: site-a's six, site-c's 0.95 and 0.97, site-d's 0.99; not the 14 ads scored 0.1-0.2
+    assert top.high_risk_current == 9 and top.high_risk_previous == 3 + 1
+    trend = {p.week: p for p in top.trend}
+    assert all(p.high_risk < p.ads for p in trend.values() if p.ads)  # never "every ad", in any week
+    capped = load_digest_data(con, DigestQuery(W, Thresholds(high_risk=HighRisk(mode="top_n", top_n=3, min_score=0.1))))
+    assert capped.high_risk_current == 3 and capped.threshold == 0.1  # N still caps a busy week
 
 
 def test_filters_restrict_every_number(con: duckdb.DuckDBPyConnection) -> None:

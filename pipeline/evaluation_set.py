@@ -5,9 +5,11 @@
 * a deterministic, template-disjoint slice of EMSCAD: the near-duplicate clusters whose smallest member text
   hashes to 0 modulo ``EMSCAD_HOLDOUT_MODULUS`` (about 20 % of the rows, with all their near-duplicates).
 
-Its fingerprint (texts + labels) is recorded with every comparison. :func:`exclude_evaluation_rows` keeps the
-set out of training; models trained without it (e.g. by another flow) are still compared fairly because
-:mod:`pipeline.champion` leaves out every row either model trained on.
+A training run compares its challenger on :func:`gate_evaluation_set`: this set minus the analyst-labelled ads
+and their near-duplicates (analysts' labels always count: they go to training or to the analyst evaluation sample of
+:mod:`pipeline.label_ledger`), plus that sample. Its fingerprint (texts + labels) is recorded with every comparison.
+:func:`exclude_evaluation_rows` keeps the set out of training; models trained without it (e.g. by another flow)
+are still compared fairly because :mod:`pipeline.champion` leaves out every row either model trained on.
 """
 
 from __future__ import annotations
@@ -84,6 +86,38 @@ def frozen_evaluation_set(emscad_csv: Path | None) -> EvaluationSet:
     description = (
         f"{len(fixtures)} fixture eval-split ads + {len(held_out)} held-out EMSCAD ads "
         f"(template-disjoint 1/{EMSCAD_HOLDOUT_MODULUS} slice)"
+    )
+    return EvaluationSet(examples, fingerprint(examples), description)
+
+
+def gate_evaluation_set(
+    frozen: EvaluationSet, analyst_labelled: Sequence[Example], analyst_sample: Sequence[Example]
+) -> EvaluationSet:
+    """What a challenger is compared with the champion on: the frozen set minus every row that is an
+    analyst-labelled ad or a near-duplicate of one (analysts' labels go to training or to their own sample, so the
+    frozen set never swallows the review queue), plus the analyst evaluation sample
+    (:mod:`pipeline.label_ledger`)."""
+    if analyst_labelled:
+        texts = [e.text for e in frozen.examples] + [e.text for e in analyst_labelled]
+        clusters = cluster_ids(texts, GROUPING_THRESHOLD)
+        labelled = set(clusters[len(frozen.examples):].tolist())
+        kept = [e for e, c in zip(frozen.examples, clusters[: len(frozen.examples)], strict=True)
+                if int(c) not in labelled]
+    else:
+        kept = list(frozen.examples)
+    kept_ids = {id(e) for e in kept}
+    left_out = [e for e in frozen.examples if id(e) not in kept_ids]
+    examples = kept + list(analyst_sample)
+    fixture = sum(e.source == "fixture" for e in kept)
+    fixture_out = sum(e.source == "fixture" for e in left_out)
+    emscad = sum(e.source == "emscad" for e in kept)
+    emscad_out = len(left_out) - fixture_out
+    description = (
+        f"{fixture} fixture eval-split ads"
+        + (f" ({fixture_out} left out: analysts labelled them or a near-duplicate)" if fixture_out else "")
+        + f" + {emscad} held-out EMSCAD ads (template-disjoint 1/{EMSCAD_HOLDOUT_MODULUS} slice"
+        + (f"; {emscad_out} left out: near-duplicates of analyst-labelled ads" if emscad_out else "")
+        + f") + {len(analyst_sample)} analyst-labelled ads (the analyst evaluation sample)"
     )
     return EvaluationSet(examples, fingerprint(examples), description)
 

@@ -23,6 +23,7 @@ from pipeline.bootstrap import Estimate, evaluate_scores
 from pipeline.external_sets import SOURCES, LabelledText, available_sources, load_source
 from pipeline.score import score_texts
 from pipeline.scoring_model import ScoringModel
+from pipeline.training_data import text_keys
 
 DEFAULT_SOURCES = (
     "challenge",
@@ -63,6 +64,7 @@ class GeneralisationReport:
     review_budget: int
     slices: list[SliceResult] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    trained_on: dict[str, int] = field(default_factory=dict)  # per source: rows left out, the model trained on them
     scored: dict[str, Scored] = field(default_factory=dict, repr=False)  # per source: its rows and their scores
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +81,7 @@ class GeneralisationReport:
             "prevalence": self.prevalence,
             "review_budget": self.review_budget,
             "missing_sources": self.missing,
+            "left_out_trained_on": self.trained_on,
             "slices": {s.name: {**plain(s.metrics), "f1_at_slice_prevalence": s.f1} for s in self.slices},
         }
 
@@ -138,6 +141,11 @@ def evaluate_model(
         if name not in present:
             continue
         rows = load_source(name, shared_dir, project_root)
+        # an ad an analyst decided may have become training data (e.g. a fixture evaluation ad): never grade on it
+        seen = np.isin(text_keys([r.text for r in rows]), model.training_keys)
+        if seen.any():
+            report.trained_on[name] = int(seen.sum())
+            rows = [r for r, s in zip(rows, seen, strict=True) if not s]
         if progress is not None:
             progress(f"scoring {name} ({len(rows)} texts)")
         scored[name] = Scored(rows, score_source(model, extractor, rows))
@@ -189,4 +197,6 @@ def report_lines(report: GeneralisationReport) -> list[str]:
         )
     if report.missing:
         lines.append(f"not available here (files missing): {', '.join(report.missing)}")
+    for name, count in report.trained_on.items():
+        lines.append(f"{name}: {count} rows left out, the model trained on them (e.g. analysts' decisions)")
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.label_ledger import ledger_lines
 from pipeline.metrics import TOP_K
 
 # P@20 is shown only for slices of more than 40 ads (on fewer it is little more than the slice's lure share).
@@ -69,15 +70,20 @@ def training_report(metrics: Mapping[str, Any]) -> list[str]:
             f"trained on {training['examples']} ads ({training['lures']} lures, {training['template_groups']} "
             f"template groups; {training['by_source']}) in {training['seconds']} s"
         )
+    labels = metrics.get("labels")
+    if labels:
+        lines += ["", *ledger_lines(labels)]
     return lines
 
 
 def comparison_table(a_name: str, a: Mapping[str, Any], b_name: str, b: Mapping[str, Any]) -> list[str]:
-    lines = [f"{'slice':<26}{'n':>6}{'PR-AUC ' + a_name[-14:]:>23}{'PR-AUC ' + b_name[-14:]:>23}{'delta':>8}"]
+    # column titles are never cut: a column is as wide as its title needs
+    wa, wb = max(23, len(a_name) + 9), max(23, len(b_name) + 9)
+    lines = [f"{'slice':<26}{'n':>6}{'PR-AUC ' + a_name:>{wa}}{'PR-AUC ' + b_name:>{wb}}{'delta':>8}"]
     for name in a:
         if name not in b:
             continue
         pa_, pb_ = a[name]["pr_auc"], b[name]["pr_auc"]
         delta = None if pa_ is None or pb_ is None else pb_ - pa_
-        lines.append(f"{name:<26}{a[name]['n']:>6}{_fmt(pa_, 23, 4)}{_fmt(pb_, 23, 4)}{_fmt(delta, 8, 4)}")
+        lines.append(f"{name:<26}{a[name]['n']:>6}{_fmt(pa_, wa, 4)}{_fmt(pb_, wb, 4)}{_fmt(delta, 8, 4)}")
     return lines

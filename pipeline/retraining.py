@@ -15,13 +15,15 @@ import duckdb
 
 from features import FeatureExtractor
 from pipeline.champion import Decision, decide
-from pipeline.model_registry import json_safe, load, register
+from pipeline.model_registry import identical_version, json_safe, load, register
+from pipeline.model_report import warehouse_flips
 from pipeline.report import comparison_table, metrics_table, training_report
 from pipeline.score import score_pending
 from pipeline.scoring_model import ScoringModel
 from pipeline.thresholds import DEFAULT_PREVALENCE, DEFAULT_WEEKLY_VOLUME
-from pipeline.train import train
+from pipeline.train import ensure_cross_ad, ensure_vectors, train
 from pipeline.training_data import Example
+from pipeline.training_progress import Reporter
 from pipeline.training_set import TrainingSet, assemble
 from warehouse import session
 
@@ -52,18 +54,32 @@ class RetrainReport:
     champion_cv_grouped: dict[str, Any] | None
     movers: list[Mover] = field(default_factory=list)
     training_lines: list[str] = field(default_factory=list)
+    new_label_fates: dict[str, int] = field(default_factory=dict)  # new labels: "used" or why held out
+    identical_to: str | None = None  # an existing version with the same training fingerprint and parameters
+    alert_flips: dict[str, list[int]] = field(default_factory=dict)  # lang -> [ads, newly alerted, no longer]
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe(asdict(self))
 
     def lines(self) -> list[str]:
+        if self.identical_to is not None:
+            return [
+                f"challenger not registered: identical to {self.identical_to} (same training fingerprint and "
+                "parameters; nothing changed in the training data since that model)",
+                ("new labels since the champion was trained: " if self.previous_champion else "labels: ")
+                + (", ".join(f"{k} {v}" for k, v in sorted(self.new_labels.items())) or "none"),
+                *self._fate_lines(),
+                *self.training_lines,
+            ]
         out = [
             f"challenger {self.version} vs champion {self.previous_champion or '(none)'}: "
             f"{'PROMOTED' if self.promoted else 'not promoted'} — {self.reason}",
             ("new labels since the champion was trained: " if self.previous_champion else "labels (no champion yet): ")
             + (", ".join(f"{k} {v}" for k, v in sorted(self.new_labels.items())) or "none"),
+            *self._fate_lines(),
             f"trained on {self.training_examples} labelled ads "
-            f"({self.excluded_evaluation_rows} left out as evaluation rows or their near-duplicates)",
+            f"({self.excluded_evaluation_rows} left out as evaluation rows or their near-duplicates; "
+            "every label's fate below)",
             "",
             f"frozen evaluation set ({self.eval_rows} rows, fingerprint {self.eval_fingerprint}):",
         ]
@@ -77,6 +93,12 @@ class RetrainReport:
                 out.append(f"template-grouped CV PR-AUC: champion {old:.4f} -> challenger {new:.4f} "
                            "(different training data: indicative only)")
         out += self.training_lines
+        if self.alert_flips:
+            total = [sum(v[i] for v in self.alert_flips.values()) for i in range(3)]
+            out += ["", f"alert decisions that changed among current ads (each model at its own threshold): "
+                        f"{total[1] + total[2]} of {total[0]} ({total[1]} newly alerted, {total[2]} no longer)"]
+            out += [f"  {lang}: {n} ads, {to} newly alerted, {fr} no longer" for lang, (n, to, fr)
+                    in self.alert_flips.items() if to or fr]
         if self.movers:
             out += ["", "top score movers among current ads:"]
             out += [
@@ -85,6 +107,13 @@ class RetrainReport:
                 for m in self.movers
             ]
         return out
+
+    def _fate_lines(self) -> list[str]:
+        if not self.new_label_fates:
+            return []
+        used = self.new_label_fates.get("used", 0)
+        held = ", ".join(f"{n} {reason}" for reason, n in sorted(self.new_label_fates.items()) if reason != "used")
+        return [f"  of these, {used} used in training" + (f"; held out: {held}" if held else "")]
 
 
 def new_labels_since(con: duckdb.DuckDBPyConnection, watermark: int) -> dict[str, int]:
@@ -111,8 +140,16 @@ def train_challenger(
     review_budget: int,
     weekly_volume: int = DEFAULT_WEEKLY_VOLUME,
     prevalence: float = DEFAULT_PREVALENCE,
+    progress: Reporter | None = None,
 ) -> ScoringModel:
-    return train(
+    """Train on ``data``; the model's metrics get the label ledger (``metrics["labels"]``). ``progress``: where
+    stage lines go (features, each cross-validation fold, the final fit), None for silence."""
+    todo = sum(e.vector is None for e in data.examples)
+    if progress is not None:
+        progress(f"features: {todo:,} of {len(data.examples):,} training ads need lure features extracted")
+    ensure_vectors(data.examples, extractor)
+    ensure_cross_ad(data.examples)
+    model = train(
         data.examples,
         extractor,
         seed=seed,
@@ -122,7 +159,10 @@ def train_challenger(
         prevalence=prevalence,
         week_texts=data.week,
         label_watermark=data.label_watermark,
+        progress=progress,
     )
+    model.metrics["labels"] = data.ledger.to_dict()
+    return model
 
 
 def score_movers(con: duckdb.DuckDBPyConnection, before: str, after: str, limit: int) -> list[Mover]:
@@ -148,11 +188,29 @@ def register_and_decide(
     actor: str,
     min_gain: float = 0.0,
     movers: int = 10,
+    progress: Reporter | None = None,
 ) -> RetrainReport:
-    """Register the challenger, decide on the frozen set, shadow-score current ads, and report."""
+    """Register the challenger, decide on the frozen set, shadow-score current ads, and report. A challenger
+    identical to a registered version (same training fingerprint and parameters) is not registered again."""
     with session(db) as con:
+        existing = identical_version(con, model)
+        if existing is not None:
+            since = load(con, data.champion).label_watermark if data.champion is not None else 0
+            return RetrainReport(
+                version=existing, previous_champion=data.champion, promoted=False,
+                reason=f"identical to {existing}: not registered again", new_labels=new_labels_since(con, since),
+                new_label_fates=dict(data.ledger.fates_since(since)),
+                training_examples=len(data.examples), excluded_evaluation_rows=data.excluded, eval_rows=0,
+                eval_fingerprint=data.evaluation.fingerprint, challenger_eval={}, champion_eval=None,
+                cv_grouped=model.metrics.get("cv", {}).get("grouped", {}).get("overall", {}),
+                champion_cv_grouped=None, training_lines=training_report(model.metrics), identical_to=existing,
+            )
         version = register(con, model, models_dir, created_by=actor, promote=False, parent_version=data.champion)
+        if progress is not None:
+            progress(f"comparison: {version} vs the champion on {data.evaluation.description}")
         decision: Decision = decide(con, version, data.evaluation, extractor, actor=actor, min_gain=min_gain)
+        if progress is not None:
+            progress("shadow scoring: current ads with the challenger (and the champion) to find what moved")
         champion_cv = None
         watermark = 0
         if decision.champion is not None:
@@ -162,9 +220,13 @@ def register_and_decide(
         challenger = load(con, version)
         score_pending(con, challenger)
         moved: list[Mover] = []
+        flipped: dict[str, list[int]] = {}
         if decision.champion is not None:
             score_pending(con, load(con, decision.champion))
             moved = score_movers(con, decision.champion, version, movers)
+            found = warehouse_flips(con, decision.champion, old.threshold, version, challenger.threshold)
+            if found is not None:
+                flipped = {lang: list(counts) for lang, counts in found.by_language.items()}
         labels = new_labels_since(con, watermark)
     return RetrainReport(
         version=version,
@@ -182,4 +244,6 @@ def register_and_decide(
         champion_cv_grouped=champion_cv,
         movers=moved,
         training_lines=training_report(model.metrics),
+        new_label_fates=dict(data.ledger.fates_since(watermark)),
+        alert_flips=flipped,
     )

@@ -33,6 +33,7 @@ from pipeline.scoring_model import ScoringModel
 from pipeline.text_vectorizer import hashed_counts
 from pipeline.thresholds import DEFAULT_PREVALENCE, DEFAULT_WEEKLY_VOLUME, budget_threshold
 from pipeline.training_data import Example, fingerprint, text_keys
+from pipeline.training_progress import FitProgress, Reporter
 
 DEFAULT_BUDGET = 50
 
@@ -89,12 +90,14 @@ def out_of_fold(
     folds: list[tuple[np.ndarray, np.ndarray]],
     seed: int,
     monotone: Sequence[int] = (),
+    progress: FitProgress | None = None,
 ) -> np.ndarray:
     """Raw log-odds for every row from a model fitted without that row's fold."""
+    progress = progress or FitProgress(None, schemes=0, folds=0)
     raw = np.zeros(len(labels), dtype=float)
     for train_idx, test_idx in folds:
-        parts = fit_parts(counts[train_idx], structured[train_idx], labels[train_idx], groups[train_idx], seed,
-                          monotone)
+        parts = progress.fit(fit_parts, counts[train_idx], structured[train_idx], labels[train_idx],
+                             groups[train_idx], seed, monotone)
         raw[test_idx] = raw_scores(parts, counts[test_idx], structured[test_idx])
     return raw
 
@@ -112,12 +115,14 @@ def train(
     label_watermark: int = 0,
     weekly_volume: int = DEFAULT_WEEKLY_VOLUME,
     prevalence: float = DEFAULT_PREVALENCE,
+    progress: Reporter | None = None,
 ) -> ScoringModel:
     """Fit on all examples; metrics come from out-of-fold predictions of every CV scheme, per slice.
 
     Scores are calibrated to ``prevalence`` (the share of lures on the boards scored). The alert threshold fits
     ``review_budget`` alerts into ``weekly_volume`` new ads a week (:mod:`pipeline.thresholds`); ``week_texts``
     (texts, feature vectors) of the ads first seen in the last 7 days set it instead when they are that many.
+    ``progress`` hears of each cross-validation fold and the final fit, with an estimate of the time left.
     """
     started = time.perf_counter()
     if len({e.label for e in examples}) < 2:
@@ -138,9 +143,11 @@ def train(
     }
     metrics: dict[str, Any] = {"cv": {}, "cv_folds": folds}
     calibration_raw: np.ndarray | None = None
+    fits = FitProgress(progress, schemes=len(schemes), folds=folds)
     for scheme in schemes:
         split = make_folds(labels, groups, scheme, folds, seed)
-        raw = out_of_fold(counts, structured, labels, groups, split, seed, monotone)
+        fits.split(scheme, len(split))
+        raw = out_of_fold(counts, structured, labels, groups, split, seed, monotone, fits)
         calibrated = cross_fitted(raw, labels, [test for _, test in split], calibration)
         metrics["cv"][scheme] = sliced(labels, calibrated, slices)
         calibration_raw = raw  # the last scheme (grouped by default) sets calibration + threshold
@@ -152,7 +159,7 @@ def train(
         raise ValueError("no cross-validation scheme given")
     training_prevalence = float(labels.mean())
     calibrator = Calibrator.fit(calibration_raw, labels, calibration).for_prevalence(prevalence, training_prevalence)
-    parts = fit_parts(counts, structured, labels, groups, seed, monotone)
+    parts = fits.fit(fit_parts, counts, structured, labels, groups, seed, monotone)
     model = ScoringModel.from_parts(parts, names, calibrator, 0.5)
     week_scores = model.predict(*week_texts) if week_texts and len(week_texts[0]) else None
     budget = budget_threshold(review_budget, labels, calibrator(calibration_raw), week_scores,

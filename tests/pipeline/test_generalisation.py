@@ -6,6 +6,7 @@ tuned on or used to pick its threshold. These are the issue's targets, held as r
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from pipeline.model_registry import register
 from pipeline.reference_data import corpus_examples
 from pipeline.score import score_texts
 from pipeline.scoring_model import ScoringModel
+from pipeline.training_data import text_keys
 from tests.pipeline.conftest import reference_training_examples
 from warehouse import session
 
@@ -147,3 +149,18 @@ def test_train_names_a_malformed_corpus_row_in_one_line(tmp_path: Path) -> None:
                                 env={"LUREWATCH_TRAINING_CORPUS_DIR": str(corpus), "COLUMNS": "400"})
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "part.jsonl:1: not a training-corpus row" in result.output and "Traceback" not in result.output
+
+
+def test_rows_the_model_trained_on_are_left_out_of_its_evaluation(
+    reference_model: ScoringModel, extractor: FeatureExtractor
+) -> None:
+    """An analyst's decision can turn an evaluation ad into training data: the report must not grade on it."""
+    rows = load_source("smishtank_jobs", SHARED, PROJECT_ROOT)
+    trained = dataclasses.replace(
+        reference_model,
+        training_keys=np.concatenate([reference_model.training_keys, text_keys([r.text for r in rows[:5]])]),
+    )
+    result = evaluate_model(trained, extractor, SHARED, PROJECT_ROOT, sources=["smishtank_jobs"], n_boot=0)
+    assert result.trained_on == {"smishtank_jobs": 5}
+    assert result.slices[0].metrics["n"] == len(rows) - 5
+    assert any("5 rows left out, the model trained on them" in line for line in report_lines(result))

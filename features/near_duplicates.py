@@ -167,6 +167,18 @@ def cluster_ids(
     if n == 0:
         return key_array
     signatures, empty = minhash_signatures(texts, num_perm, seed)
+    return clusters_from_signatures(signatures, empty, threshold, keys=key_array)
+
+
+def clusters_from_signatures(
+    signatures: np.ndarray, empty: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *, keys: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`cluster_ids` from signatures made by :func:`minhash_signatures` (which may be computed chunk by
+    chunk: each row depends on its own text only), so a stream of texts never has to be held in memory."""
+    n = len(signatures)
+    key_array = np.arange(n, dtype=np.int64) if keys is None else np.asarray(keys, dtype=np.int64)
+    if n == 0:
+        return key_array
     # identical signatures (verbatim re-posts) are joined directly; LSH runs on one representative of each
     live = np.flatnonzero(~empty)
     unique, first, inverse = np.unique(signatures[live], axis=0, return_index=True, return_inverse=True)

@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from lurewatch.cli_common import DbOption, LurewatchTyper, existing_warehouse, fail, warehouse_for_writing
 from lurewatch.prefect_env import configure_prefect
 from lurewatch.settings import PROJECT_ROOT, Settings, get_settings
 from lurewatch.terminal import safe_text
 
-app = typer.Typer(
+app = LurewatchTyper(
     add_completion=False, no_args_is_help=True, help="Find recruitment lures in online job ads."
 )
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB warehouse file (default: data/lurewatch.duckdb)")
-]
 
-
-def _settings(db: Path | None) -> Settings:
+def _settings(db: Path | None, *, must_exist: bool = False, may_create: bool = False) -> Settings:
+    """Settings for one command. ``must_exist``: a missing warehouse is refused (nothing is created);
+    ``may_create``: a missing warehouse is created, and the command says so."""
     settings = get_settings(db_path=db)
+    if must_exist:
+        existing_warehouse(settings.database)
+    elif may_create:
+        warehouse_for_writing(settings.database)
     configure_prefect(settings)
     return settings
 
@@ -59,13 +62,13 @@ def _print_top(settings: Settings, limit: int) -> None:
 @app.command()
 def demo(
     db: DbOption = None,
-    top: Annotated[int, typer.Option(help="How many of the riskiest ads to print")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="How many of the riskiest ads to print")] = 10,
     port_base: Annotated[
         int, typer.Option(help="Fixture sites listen on this port and the next two (fixed, so re-runs match URLs)")
     ] = 8701,
 ) -> None:
     """Serve the bundled fixture sites on 127.0.0.1, crawl, extract, score, and print the riskiest ads."""
-    settings = _settings(db)
+    settings = _settings(db, may_create=True)
     from fixture_sites import FixtureSites, load_ads
     from flows.crawl_and_score import crawl_and_score
 
@@ -100,33 +103,84 @@ def crawl(
     base_url: Annotated[str | None, typer.Option(help="Override the base URL (one site only)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Crawl configured sites into the warehouse (each in its own process)."""
-    settings = _settings(db)
-    from crawlers.run import crawl_site
-    from crawlers.site_config import load_site_configs
+    """Crawl configured sites into the warehouse (each in its own process). Prints one JSON summary per site;
+    on a terminal, progress and each site's pages, items and errors go to stderr."""
+    from crawlers.run import CrawlError, crawl_site
+    from crawlers.site_config import ConfigError, load_site_configs
+    from lurewatch.terminal import Progress
 
-    chosen = site or sorted(load_site_configs())
+    try:
+        known = load_site_configs(include_disabled=True)
+    except ConfigError as error:
+        raise fail(str(error)) from error
+    unknown = [name for name in site or [] if name not in known]
+    if unknown:
+        raise fail(f"unknown site {', '.join(unknown)}; known sites: {', '.join(sorted(known))}")
+    chosen = site or sorted(name for name, config in known.items() if config.enabled)
     if base_url and len(chosen) != 1:
-        raise typer.BadParameter("--base-url needs exactly one --site")
-    for name in chosen:
-        summary = crawl_site(name, settings.database, base_url=base_url)
-        typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False))
+        raise fail("--base-url needs exactly one --site")
+    settings = _settings(db, may_create=True)
+    failed = 0
+    with Progress("crawling", total=len(chosen)) as progress:
+        for done, name in enumerate(chosen):
+            progress.update(done, description=f"crawling {name} ({done + 1}/{len(chosen)})")
+            try:
+                summary = crawl_site(name, settings.database, base_url=base_url)
+            except CrawlError as error:
+                failed += 1
+                first = str(error).splitlines()[0] if str(error) else "failed"
+                typer.secho(f"error: {safe_text(first)}", fg="red", err=True)
+                continue
+            if progress.enabled:
+                typer.echo(
+                    f"{safe_text(name)}: {summary.pages} pages, {summary.items} items, {summary.errors} errors "
+                    f"({summary.status})", err=True,
+                )
+            typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False))
+        progress.update(len(chosen))
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
-def extract(db: DbOption = None) -> None:
-    """Extract lure features for new or changed ads."""
-    settings = _settings(db)
+def extract(
+    db: DbOption = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Ads per committed batch; other commands get the warehouse between batches")
+    ] = 500,
+) -> None:
+    """Extract lure features for new or changed ads, in batches (the warehouse is free between them). An ad whose
+    extraction fails is recorded with its error and retried by the next run; the others go on."""
+    settings = _settings(db, may_create=True)
+    from lurewatch.terminal import Progress
     from pipeline.cross_ad_features import compute_cross_ad_features
-    from pipeline.feature_store import extract_pending
-    from warehouse import connect
+    from pipeline.feature_store import extract_pending_at
+    from warehouse import session
 
-    con = connect(settings.database)
-    try:
-        typer.echo(f"features extracted for {extract_pending(con)} ads")
+    with Progress("extracting features") as progress:
+        run = extract_pending_at(
+            settings.database, batch_size=batch_size, fault_marker=settings.fault_extract_marker,
+            lock_timeout_s=settings.lock_timeout_s, progress=lambda done, total: progress.update(done, total=total),
+        )
+    typer.echo(f"features extracted for {run.extracted} ads")
+    _report_failures(run.failures, "extraction", "lurewatch extract")
+    with session(settings.database, lock_timeout_s=settings.lock_timeout_s) as con:
         typer.echo(f"cross-ad features computed for {compute_cross_ad_features(con)} ads")
-    finally:
-        con.close()
+
+
+def _report_failures(failures: list[Any], stage: str, rerun: str, shown: int = 5) -> None:
+    """``N ads failed <stage>`` and the first errors (stored without ad text), on stderr."""
+    if not failures:
+        return
+    typer.secho(
+        f"{len(failures)} ads failed {stage} (recorded in the warehouse, retried by the next `{rerun}`; "
+        "`lurewatch crawl-health` counts them):",
+        fg="yellow", err=True,
+    )
+    for failure in failures[:shown]:
+        typer.echo(f"  ad {failure.ad_id}: {safe_text(failure.error, 200)}", err=True)
+    if len(failures) > shown:
+        typer.echo(f"  ... and {len(failures) - shown} more", err=True)
 
 
 @app.command()
@@ -142,17 +196,25 @@ def train(
     emscad_limit: Annotated[int | None, typer.Option(help="Use only this many EMSCAD rows (quick runs)")] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds")] = 5,
     min_gain: Annotated[float, typer.Option(help="PR-AUC margin a challenger needs over the champion")] = 0.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr (the results still print)")
+    ] = False,
 ) -> None:
     """Train a challenger from warehouse labels (+ EMSCAD), print cross-validated metrics per slice, register it,
-    and promote it only if it beats the champion on the frozen evaluation set (the first model always wins)."""
-    settings = _settings(db)
+    and promote it only if it beats the champion on the frozen evaluation set (the first model always wins).
+    Prints which labels were used and which were held out, and why; progress stages go to stderr."""
+    settings = _settings(db, may_create=True)
     from features import FeatureExtractor
     from pipeline.model_registry import current_user, set_champion
     from pipeline.reference_data import reference_examples
     from pipeline.retraining import read_training_set, register_and_decide, train_challenger
+    from pipeline.training_progress import timed
     from pipeline.training_set import TrainingSet
     from warehouse import session
 
+    progress = timed(None if quiet else lambda line: typer.echo(line, err=True))
+    if progress is not None:
+        progress("reading: labels in the warehouse" + (", EMSCAD and the reference training data" if emscad else ""))
     try:
         reference = reference_examples(settings.training_corpus_dir, settings.shared_data_dir) if emscad else []
     except (OSError, ValueError) as error:  # a missing folder or a malformed corpus row: one line, no traceback
@@ -168,11 +230,12 @@ def train(
     extractor = FeatureExtractor()
     model = train_challenger(
         data, extractor, seed=settings.random_seed, folds=folds, review_budget=settings.review_budget,
-        weekly_volume=settings.weekly_volume, prevalence=settings.prevalence,
+        weekly_volume=settings.weekly_volume, prevalence=settings.prevalence, progress=progress,
     )
     actor = current_user(settings)
     report = register_and_decide(
-        settings.database, model, data, extractor, models_dir=settings.models, actor=actor, min_gain=min_gain
+        settings.database, model, data, extractor, models_dir=settings.models, actor=actor, min_gain=min_gain,
+        progress=progress,
     )
     for line in report.lines():
         typer.echo(line)
@@ -186,26 +249,68 @@ def train(
 def score(
     db: DbOption = None,
     input: Annotated[Path | None, typer.Option("--input", help="CSV with a 'text' column to score")] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="Where to write the scored CSV")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write the scored CSV (default: <input>.scored.csv)")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse the whole CSV if a row is malformed (default: skip it, warn)")
+    ] = False,
 ) -> None:
     """Score new ads in the warehouse with the champion model, or an external CSV (--input/--output)."""
-    settings = _settings(db)
-    from features import FeatureExtractor
+    settings = _settings(db, must_exist=True)
+    target = None if input is None else _csv_target(input, output)
     from pipeline.model_registry import load_champion
-    from pipeline.score import score_csv, score_pending
+    from pipeline.score import score_pending_at
     from warehouse import session
 
-    with session(settings.database) as con:
+    with session(settings.database, lock_timeout_s=settings.lock_timeout_s) as con:
         model = load_champion(con)
         if model is None:
             raise typer.BadParameter("no champion model yet: run `lurewatch train` first")
-        if input is None:
-            typer.echo(f"scored {score_pending(con, model)} ads with {model.version}")
-            return
-    target = output or input.with_name(input.stem + ".scored.csv")
-    count = score_csv(model, FeatureExtractor(), input, target)
+    if input is None:  # in batches: the warehouse is free between them
+        run = score_pending_at(
+            settings.database, model, fault_marker=settings.fault_score_marker, lock_timeout_s=settings.lock_timeout_s
+        )
+        typer.echo(f"scored {run.scored} ads with {model.version}")
+        _report_failures(run.failures, "scoring", "lurewatch score")
+        return
+    _score_csv_file(model, input, target or _csv_target(input, output), strict)
+
+
+def _csv_target(source: Path, output: Path | None) -> Path:
+    """The output path of `score --input`, checked (input exists, output is not the input) before any work."""
+    from pipeline.csv_scoring import CsvInputError, check_paths
+
+    target = output or source.with_name(source.stem + ".scored.csv")
+    try:
+        check_paths(source, target)
+    except CsvInputError as error:
+        raise fail(str(error)) from error
+    return target
+
+
+def _score_csv_file(model: Any, source: Path, target: Path, strict: bool) -> None:
+    from features import FeatureExtractor
+    from lurewatch.cli_common import note
+    from lurewatch.terminal import Progress
+    from pipeline.csv_scoring import CsvInputError, score_csv_file
+
+    with Progress(f"scoring {source.name}", total=100) as bar:
+
+        def progress(phase: str, done: int, total: int, rows: int) -> None:
+            share = done / total if total else 1.0
+            bar.update(50 * share + (50 if phase == "scoring" else 0), description=f"{phase}: {rows:,} rows")
+
+        try:
+            report = score_csv_file(model, FeatureExtractor(), source, target, strict=strict, progress=progress)
+        except CsvInputError as error:
+            raise fail(str(error)) from error
+        except OSError as error:
+            raise fail(f"{error.filename or source}: {error.strerror or error}") from error
+    for warning in report.warnings():
+        note(f"warning: {warning}")
     typer.echo(
-        f"scored {count} rows with {model.version} -> {target} "
+        f"scored {report.rows} rows with {model.version} -> {target} "
         f"(calibrated probabilities; alert threshold {model.threshold:.3f})"
     )
 
@@ -223,9 +328,7 @@ def evaluate(
 ) -> None:
     """Score data the model never saw (real ads, real scams, the frozen challenge set), per source and language,
     with bootstrap 95% intervals: PR-AUC, recall and false alarms at the alert threshold, precision at the budget."""
-    settings = _settings(db)
-    if not settings.database.exists():
-        raise typer.BadParameter(f"no warehouse at {settings.database} (run `lurewatch demo` or `lurewatch train`)")
+    settings = _settings(db, must_exist=True)
     from features import FeatureExtractor
     from pipeline.generalisation import DEFAULT_SOURCES, evaluate_model, report_lines
     from pipeline.model_registry import champion_version, load
@@ -256,9 +359,9 @@ def evaluate(
 
 
 @app.command()
-def top(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many ads")] = 10) -> None:
+def top(db: DbOption = None, limit: Annotated[int, typer.Option(min=1, help="How many ads")] = 10) -> None:
     """Print the riskiest ads with the reasons for their scores."""
-    _print_top(_settings(db), limit)
+    _print_top(_settings(db, must_exist=True), limit)
 
 
 @app.command("serve-fixtures")
@@ -286,7 +389,7 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list(db: DbOption = None) -> None:
     """Every registered model: status, who trained it when, on how many ads, and its honest CV PR-AUC."""
-    settings = _settings(db)
+    settings = _settings(db, must_exist=True)
     from pipeline.model_registry import list_models
     from warehouse import session
 
@@ -312,13 +415,20 @@ def _num(value: float | None, width: int, digits: int) -> str:
 def models_show(
     version: Annotated[str | None, typer.Argument(help="Model version (default: the champion)")] = None,
     db: DbOption = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the model report (curves, confusion matrix, slices with intervals, "
+                     "top features, training data, difference to the champion) to this HTML file"),
+    ] = None,
 ) -> None:
     """A model's cross-validated metrics per slice, calibration and review-budget threshold."""
-    settings = _settings(db)
+    settings = _settings(db, must_exist=True)
     from pipeline.model_registry import champion_version, list_models
     from pipeline.report import training_report
     from warehouse import session
 
+    if html is not None and (html.is_dir() or not html.parent.is_dir()):
+        raise typer.BadParameter(f"--html {html}: not a file in an existing folder")
     with session(settings.database) as con:
         version = version or champion_version(con)
         rows = [r for r in list_models(con) if r.version == version]
@@ -328,6 +438,27 @@ def models_show(
     typer.echo(f"{row.version}: {row.status}, trained by {row.created_by} at {row.created_at:%Y-%m-%d %H:%M}")
     for line in training_report(row.metrics):
         typer.echo(line)
+    if html is not None:
+        _write_model_report(settings, row.version, html)
+
+
+def _write_model_report(settings: Settings, version: str, target: Path) -> None:
+    from features import FeatureExtractor
+    from pipeline.model_report import build_report, report_evaluation_set, write_report
+    from warehouse import session
+
+    with session(settings.database) as con:
+        evaluation = report_evaluation_set(con, settings.emscad_train_csv)
+        try:
+            report = build_report(con, version, evaluation, FeatureExtractor())
+        except (LookupError, ValueError) as error:
+            raise typer.BadParameter(str(error)) from error
+    try:
+        write_report(target, report)
+    except OSError as error:
+        raise typer.BadParameter(f"--html {target}: {error.strerror or error}") from error
+    typer.echo(f"\nmodel report written to {target} ({report.eval_rows} held-out rows, "
+               f"{report.eval_lures} lures)")
 
 
 @models_app.command("compare")
@@ -336,29 +467,28 @@ def models_compare(
     b: Annotated[str, typer.Argument(help="Second model version")],
     db: DbOption = None,
 ) -> None:
-    """Score two models on the same frozen evaluation rows (neither trained on them) and compare per slice."""
-    settings = _settings(db)
+    """Score two models on the same evaluation rows (neither trained on them) and compare overall and per language,
+    site and label source, with counts and bootstrap intervals, and the alert decisions that differ."""
+    settings = _settings(db, must_exist=True)
     from features import FeatureExtractor
-    from pipeline.champion import compare_versions
-    from pipeline.evaluation_set import frozen_evaluation_set
-    from pipeline.report import comparison_table
+    from pipeline.model_report import compare_models, comparison_lines, report_evaluation_set
     from warehouse import session
 
-    evaluation = frozen_evaluation_set(settings.emscad_train_csv)
     with session(settings.database) as con:
+        evaluation = report_evaluation_set(con, settings.emscad_train_csv)
         try:
-            rows, first, second = compare_versions(con, a, b, evaluation, FeatureExtractor())
-        except LookupError as error:
+            comparison = compare_models(con, a, b, evaluation, FeatureExtractor())
+        except (LookupError, ValueError) as error:
             raise typer.BadParameter(str(error)) from error
-    typer.echo(f"frozen evaluation set {evaluation.fingerprint}: {rows} rows neither model trained on")
-    for line in comparison_table(a, first, b, second):
+    typer.echo(f"evaluation set {evaluation.fingerprint}")
+    for line in comparison_lines(comparison):
         typer.echo(line)
 
 
 @models_app.command("rollback")
 def models_rollback(db: DbOption = None) -> None:
     """Put the previous champion back (the current one is marked rolled_back)."""
-    settings = _settings(db)
+    settings = _settings(db, must_exist=True)
     from pipeline.model_registry import current_user, rollback
     from warehouse import session
 
@@ -377,7 +507,7 @@ def models_promote(
     db: DbOption = None,
 ) -> None:
     """Make a registered model the champion without a comparison (recorded as a manual promotion)."""
-    settings = _settings(db)
+    settings = _settings(db, must_exist=True)
     from pipeline.model_registry import current_user, set_champion
     from warehouse import session
 
@@ -393,6 +523,7 @@ def models_promote(
 def _mount_sub_apps() -> None:
     """Commands that live beside the area they drive (crawl health, review app, service, privacy)."""
     from lurewatch.cli_crawl import app as crawl_cli
+    from lurewatch.cli_doctor import doctor
     from lurewatch.cli_privacy import privacy_cli
     from lurewatch.cli_review import review_cli, users_cli
     from lurewatch.cli_service import app as service_cli
@@ -402,6 +533,7 @@ def _mount_sub_apps() -> None:
     app.add_typer(users_cli, name="users")
     app.add_typer(service_cli, name="service")
     app.add_typer(privacy_cli, name="privacy")
+    app.command("doctor")(doctor)  # integrity check of the warehouse file (warehouse/integrity.py)
 
 
 _mount_sub_apps()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lurewatch.cli_common import DbOption, existing_warehouse
 from lurewatch.settings import get_settings
 from lurewatch.terminal import safe_text
 
@@ -18,9 +19,6 @@ app = typer.Typer(add_completion=False, help="Crawl health and site configs.")
 sites_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Site configs: list them, check them.")
 app.add_typer(sites_app, name="sites")
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB warehouse file (default: data/lurewatch.duckdb)")
-]
 SitesDirOption = Annotated[
     Path | None, typer.Option("--sites-dir", help="Directory of site configs (default: crawlers/sites)")
 ]
@@ -35,7 +33,7 @@ def _database(db: Path | None) -> Path:
 @app.command("crawl-health")
 def crawl_health(
     db: DbOption = None,
-    limit: Annotated[int, typer.Option(help="How many runs (latest first)")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs (latest first)")] = 20,
     site: Annotated[str | None, typer.Option(help="Only this site config")] = None,
     alerts_only: Annotated[bool, typer.Option("--alerts-only", help="Only runs with alerts")] = False,
     fail_on_alert: Annotated[
@@ -48,13 +46,13 @@ def crawl_health(
     """Crawl health per site per run, with alerts for failed runs, sharp item drops against the previous
     finished run of the same site, and selector misses that appeared (a silently broken selector)."""
     import warehouse
+    from warehouse.ad_failures import failure_counts, latest_failures
     from warehouse.crawl_runs import health_report
 
-    path = _database(db)
-    if not path.exists():
-        raise typer.BadParameter(f"no warehouse at {path}: crawl something first", param_hint="--db")
+    path = existing_warehouse(_database(db))
     with warehouse.session(path) as con:
         runs = health_report(con, limit=limit, site=site, drop_ratio=drop_ratio, min_items=min_items)
+        failing, recent = failure_counts(con), latest_failures(con, limit=3)
     latest: dict[str, int] = {}
     for run in runs:
         latest.setdefault(run.site_id, run.run_id)
@@ -65,6 +63,7 @@ def crawl_health(
             typer.echo(json.dumps(row, default=str, ensure_ascii=False))
     else:
         _print_health(shown, latest)
+        _print_failures(failing, recent)
     alerting = sorted({run.site_id for run in runs if run.alerts and latest[run.site_id] == run.run_id})
     if not as_json:
         if alerting:
@@ -73,6 +72,20 @@ def crawl_health(
             typer.echo("\nno alerts on the latest run of any site")
     if fail_on_alert and alerting:
         raise typer.Exit(1)
+
+
+def _print_failures(failing: dict[str, int], recent: list[Any]) -> None:
+    """Ads whose feature extraction or scoring failed (pipeline isolation, table ad_failures): count and latest."""
+    if not any(failing.values()):
+        typer.echo("\nno ad failed feature extraction or scoring")
+        return
+    typer.secho(
+        f"\n{failing['extract']} ads failed extraction, {failing['score']} failed scoring "
+        "(retried by the next `lurewatch extract` / `lurewatch score`); latest:",
+        fg="yellow",
+    )
+    for failure in recent:
+        typer.echo(f"  ad {failure.ad_id} ({failure.stage}, {failure.attempts}x): {safe_text(failure.error, 160)}")
 
 
 def _print_health(runs: list[Any], latest: dict[str, int]) -> None:
@@ -144,12 +157,12 @@ def check_sites(
     names: Annotated[list[str] | None, typer.Argument(help="Site config names (default: every config file)")] = None,
     sites_dir: SitesDirOption = None,
     fetch: Annotated[
-        int, typer.Option(help="Also crawl until this many ads were extracted (nothing is stored) and show them")
+        int, typer.Option(min=0, help="Also crawl until this many ads were extracted (nothing is stored) and show them")
     ] = 0,
     base_url: Annotated[str | None, typer.Option(help="Fetch from here instead of the config's base_url")] = None,
 ) -> None:
     """Validate site configs (each file on its own, so one broken file does not hide the others). With
-    ``--fetch N``, crawl each named site until N ads were extracted, without storing anything, and show the
+    --fetch N, crawl each named site until N ads were extracted, without storing anything, and show the
     fields found and any selector misses - the check to run when adding or fixing a site."""
     from crawlers.site_config import SITES_DIR, ConfigError, load_site_config
 

@@ -6,22 +6,20 @@ Mount in :mod:`lurewatch.cli` with ``app.add_typer(review_cli, name="review")`` 
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lurewatch.cli_common import DbOption, LurewatchTyper, fail
 from lurewatch.terminal import safe_text
 from review_app.settings import ReviewSettings
 
 review_cli = typer.Typer(add_completion=False, no_args_is_help=True, help="The analysts' review web app.")
 users_cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Accounts of the review web app.")
 
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB warehouse file (default: LUREWATCH_DB_PATH or data/lurewatch.duckdb)"),
-]
 AuthDbOption = Annotated[
     Path | None, typer.Option("--auth-db", help="Account store (default: <db>.review-auth.sqlite3)")
 ]
@@ -58,8 +56,12 @@ def serve(
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
     forwarded_allow_ips: Annotated[
-        str, typer.Option(help="Proxies whose X-Forwarded-For/-Proto are trusted (client IPs for rate limiting)")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(
+            help="Comma-separated reverse proxies whose X-Forwarded-For/-Proto are trusted (client IPs for rate "
+            "limiting); default LUREWATCH_REVIEW_TRUSTED_PROXIES, empty: none"
+        ),
+    ] = None,
 ) -> None:
     """Serve the review app (put it behind an HTTPS reverse proxy unless it is only used on this machine)."""
     from review_app.server import serve as run_server
@@ -75,7 +77,12 @@ def serve(
             )
         sys.stdout.flush()
 
-    run_server(settings, host, port, log_level=log_level, on_ready=ready, forwarded_allow_ips=forwarded_allow_ips)
+    try:
+        run_server(settings, host, port, log_level=log_level, on_ready=ready, forwarded_allow_ips=forwarded_allow_ips)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise fail(f"cannot listen on {host}:{port}: {error.strerror} (another server there? try --port)") from error
 
 
 @review_cli.command("replay-journal")
@@ -168,7 +175,7 @@ def enable(name: str, db: DbOption = None, auth_db: AuthDbOption = None) -> None
     _set_active(name, True, db, auth_db)
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="lurewatch review app and accounts.")
+app = LurewatchTyper(add_completion=False, no_args_is_help=True, help="lurewatch review app and accounts.")
 app.add_typer(review_cli, name="review")
 app.add_typer(users_cli, name="users")
 

@@ -26,21 +26,39 @@ from typing import Annotated
 
 import typer
 
+from lurewatch.cli_common import DbOption, LurewatchTyper, existing_warehouse, fail, warehouse_for_writing
 from lurewatch.prefect_env import configure_prefect
 from lurewatch.settings import Settings, get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run lurewatch as a scheduled service.")
-
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file (default: data/lurewatch.duckdb)")]
+app = LurewatchTyper(add_completion=False, no_args_is_help=True, help="Run lurewatch as a scheduled service.")
 ConfigOption = Annotated[
     Path | None, typer.Option("--digest-config", help="Digest recipients YAML (default: <data dir>/digest.yaml)")
 ]
 
 
-def _settings(db: Path | None) -> Settings:
+def _settings(db: Path | None, *, must_exist: bool = False, may_create: bool = False) -> Settings:
+    """``must_exist``: refuse a missing warehouse (read-only commands); ``may_create``: create it, saying so."""
     settings = get_settings(db_path=db)
+    if must_exist:
+        existing_warehouse(settings.database)
+    elif may_create:
+        warehouse_for_writing(settings.database)
     configure_prefect(settings)
     return settings
+
+
+def _monday(value: str | None) -> date | None:
+    """``--week``: an ISO date that is a Monday (the first day of a digest week), or one error line."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as error:
+        raise fail(f"--week {value!r} is not a date (YYYY-MM-DD, a Monday)") from error
+    if day.weekday() != 0:
+        monday = date.fromordinal(day.toordinal() - day.weekday())
+        raise fail(f"--week {value} is a {day:%A}: give the Monday the week starts on ({monday.isoformat()})")
+    return day
 
 
 def _is_loopback(host: str) -> bool:
@@ -128,7 +146,7 @@ def start(
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server")] = 180.0,
 ) -> None:
     """Start the whole service on this machine: Prefect server on loopback + the scheduled deployments."""
-    settings = _settings(db)
+    settings = _settings(db, may_create=True)
     from digest.config import default_config_path  # (no Prefect import before its environment is set)
 
     config_path = digest_config or default_config_path(settings.data_dir)
@@ -190,25 +208,48 @@ def digest(
     parquet: Annotated[Path | None, typer.Option(help="Read the numbers from this Parquet export")] = None,
 ) -> None:
     """Build, archive and (unless --no-send) e-mail the weekly digest now."""
-    settings = _settings(db)
+    monday = _monday(week)
+    settings = _settings(db, must_exist=parquet is None)
     from digest.config import default_config_path, load_config
+    from digest.delivery import DeliveryError
     from digest.service import run_digest
+    from lurewatch.terminal import Progress
 
     config_path = digest_config or default_config_path(settings.data_dir)
     if not config_path.exists():
-        raise typer.BadParameter(f"no digest config at {config_path}: copy digest/recipients.example.yaml there")
-    outcomes = run_digest(
-        settings.database,
-        load_config(config_path),
-        date.fromisoformat(week) if week else None,
-        recipient_ids=recipient,
-        send_mail=send,
-        parquet_root=parquet,
-    )
+        raise fail(f"no digest config at {config_path}: copy digest/recipients.example.yaml there")
+    try:
+        config = load_config(config_path)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise fail(f"{config_path}: {error}") from error
+    known = [r.id for r in config.recipients]
+    unknown = [r for r in recipient or [] if r not in known]
+    if unknown:
+        raise fail(f"no recipient {', '.join(unknown)} in {config_path} (recipients: {', '.join(known) or 'none'})")
+    if parquet is not None and not parquet.is_dir():
+        raise fail(f"--parquet {parquet}: no such folder")
+    chosen = recipient or known
+    outcomes = []
+    undelivered = 0
+    with Progress("digest", total=len(chosen)) as progress:
+        for done, recipient_id in enumerate(chosen):  # one at a time: a failed delivery does not stop the others
+            progress.update(done, description=f"digest for {recipient_id} ({done + 1}/{len(chosen)})")
+            try:
+                outcomes += run_digest(
+                    settings.database, config, monday, recipient_ids=[recipient_id], send_mail=send,
+                    parquet_root=parquet,
+                )
+            except DeliveryError as error:
+                undelivered += 1
+                typer.secho(f"error: {recipient_id}: the digest was built but not delivered: {error}", fg="red",
+                            err=True)
+        progress.update(len(chosen))
     for outcome in outcomes:
         status = outcome.delivery.status if outcome.delivery else "not sent"
         reused = " (unchanged, reused)" if outcome.digest.reused else ""
         typer.echo(f"{outcome.week_start} {outcome.recipient_id}: {outcome.digest.folder}{reused}; {status}")
+    if undelivered:
+        raise typer.Exit(1)
 
 
 @app.command("export-parquet")
@@ -218,12 +259,13 @@ def export_parquet(
     week: Annotated[list[str] | None, typer.Option(help="Only re-export this week (Monday); repeat")] = None,
 ) -> None:
     """Export ads, features, scores, entities and clusters as Parquet partitioned by site and week."""
-    settings = _settings(db)
+    weeks = [day for w in week or [] if (day := _monday(w)) is not None] or None
+    settings = _settings(db, must_exist=True)
     from warehouse import session
     from warehouse.parquet import export_parquet as export
 
     with session(settings.database) as con:
-        result = export(con, out, weeks=[date.fromisoformat(w) for w in week] if week else None)
+        result = export(con, out, weeks=weeks)
     for table, rows in result.rows.items():
         typer.echo(f"{table:<12} {rows:>10} rows")
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from features import Contact
-from features.near_duplicates import cluster_ids, cluster_sizes
+from features.near_duplicates import cluster_ids, cluster_sizes, clusters_from_signatures
 from pipeline.cross_ad_features import CROSS_AD_DEFAULTS, CROSS_AD_FEATURE_NAMES, LINKING_KINDS
 
 CROSS_AD_NAMES: tuple[str, ...] = CROSS_AD_FEATURE_NAMES
@@ -48,6 +48,23 @@ def batch_cross_ad(texts: Sequence[str], contacts: Sequence[Sequence[str]]) -> l
         {**CROSS_AD_DEFAULTS, "cluster_size": float(size), "shared_contact_ads": float(links)}
         for size, links in zip(sizes, shared, strict=True)
     ]
+
+
+def population_cross_ad(
+    signatures: np.ndarray, empty: np.ndarray, contacts: Sequence[Sequence[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(cluster_size, shared_contact_ads)`` per row of a population given by its MinHash signatures
+    (:func:`features.near_duplicates.minhash_signatures`, computable chunk by chunk) and contact keys: what
+    :func:`batch_cross_ad` computes from the texts, for a population too large to hold as texts."""
+    if len(signatures) != len(contacts):
+        raise ValueError(f"{len(signatures)} signatures but {len(contacts)} contact lists")
+    sizes = cluster_sizes(clusters_from_signatures(signatures, empty, TEMPLATE_THRESHOLD))
+    return sizes.astype(np.float64), _shared_contact_ads(contacts)
+
+
+def cross_ad_row(cluster_size: float, shared_contact_ads: float) -> dict[str, float]:
+    """One row's cross-ad features from :func:`population_cross_ad` (the rest: "unique ad, no links")."""
+    return {**CROSS_AD_DEFAULTS, "cluster_size": float(cluster_size), "shared_contact_ads": float(shared_contact_ads)}
 
 
 def contact_keys(contacts: Sequence[Contact]) -> tuple[str, ...]:

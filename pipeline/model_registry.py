@@ -24,6 +24,7 @@ __all__ = [
     "ModelRow",
     "champion_version",
     "current_user",
+    "identical_version",
     "list_models",
     "load",
     "load_champion",
@@ -90,6 +91,25 @@ def _new_version(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str:
     return version
 
 
+def _stored_params(model: ScoringModel) -> dict[str, Any]:
+    """The parameters as the registry stores them (the model's, plus its alert threshold)."""
+    return dict(json_safe({**model.params, "threshold": model.threshold}))
+
+
+def identical_version(con: duckdb.DuckDBPyConnection, model: ScoringModel) -> str | None:
+    """A registered version trained on exactly the same data (training fingerprint) with the same parameters (the
+    alert threshold included), or None. Registering such a model again would only add an identical row."""
+    wanted = json.loads(json.dumps(_stored_params(model)))
+    rows = con.execute(
+        "SELECT version, params FROM models WHERE training_fingerprint = ? ORDER BY created_at, version",
+        [model.fingerprint],
+    ).fetchall()
+    for version, params in rows:
+        if params is not None and json.loads(params) == wanted:
+            return str(version)
+    return None
+
+
 def register(
     con: duckdb.DuckDBPyConnection,
     model: ScoringModel,
@@ -124,7 +144,7 @@ def register(
                 model.fingerprint,
                 json.dumps(model.structured_names),
                 json.dumps(json_safe(model.metrics)),
-                json.dumps(json_safe({**model.params, "threshold": model.threshold})),
+                json.dumps(_stored_params(model)),
                 model.threshold,
                 budget.get("review_budget"),
                 json_safe(budget.get("expected_precision")),

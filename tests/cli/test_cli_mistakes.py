@@ -8,7 +8,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_error_line, run_cli
+
+from tests.cli.conftest import assert_one_error_line, run_cli
 
 
 @pytest.fixture()

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LUREWATCH, assert_one_error_line, run_cli
 
 from features import AdFeatures, FeatureExtractor
 from features.pipeline import MAX_DOC_CHARS, get_nlp
 from pipeline.csv_scoring import CsvInputError, score_csv_file
 from pipeline.score import score_texts
 from pipeline.scoring_model import ScoringModel
+from tests.cli.conftest import LUREWATCH, assert_one_error_line, run_cli
 
 LURE = "Work in Norway, 3000 EUR a month, no experience, free flat. WhatsApp only +371 2000 0001"
 ORDINARY = "Warehouse worker wanted in Riga, full-time, contract, apply with your CV at jobs@example.lv"

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
 
 from features import FeatureExtractor
 from fixture_sites import load_ads
@@ -16,6 +15,7 @@ from pipeline.cross_ad_features import compute_cross_ad_features
 from pipeline.feature_store import extract_pending
 from pipeline.label_import import import_labels
 from pipeline.label_ledger import ANALYST_SAMPLE
+from tests.cli.conftest import run_cli
 from warehouse import session
 from warehouse.ads import upsert_ads
 from warehouse.records import AdRow

@@ -1,16 +1,21 @@
-"""The review app under concurrent analysts while crawls write to the same DuckDB file: response times and errors.
+"""The review app under concurrent analysts, first alone (the baseline), then while crawls write to the same DuckDB
+file: response times, errors and decisions.
 
     .venv/bin/python bench/bench_review_load.py [--clients 8] [--seconds 20] [--no-crawl] [--db FILE] [--keep DIR]
 
 Without ``--db`` the fixture sites are served on 127.0.0.1 and the real crawl_and_score flow builds a warehouse
 (about a minute). Analyst accounts are created, ``lurewatch review serve`` runs in its own process (uvicorn, like
 production, argon2 with cheap test costs), and ``--clients`` analysts each loop - for ``--seconds`` - over: the
-queue page, an ad page, a decision on an ad of their own slice (so every decision is a new row). Meanwhile crawl
-subprocesses re-crawl the fixture sites one after another, competing for the warehouse lock. Only loopback
-addresses are used; every loop is bounded by the duration.
+queue page, an ad page, a decision on an ad of their own slice (so every decision is a new row).
 
-Printed: p50/p95/max latency and count per request kind, error count (anything but 200/303, or a transport error),
-decisions acknowledged vs. stored once the journal has drained, and the number of crawls that ran meanwhile.
+Two phases in the same run, on the same app: the **baseline** (the same requests with no crawl running), then the
+same load while one crawl per fixture site runs **at the same time** (each in its own process, re-crawling its site
+until the load ends; they compete with each other and with the app for the warehouse lock). ``--no-crawl`` runs
+the baseline only. Only loopback addresses are used; every loop is bounded.
+
+Printed per phase: p50/p95/max latency and count per request kind, error count (anything but 200/303, or a
+transport error), crawls that ran and the most that overlapped; then the crawl phase as a ratio of the baseline,
+and decisions acknowledged vs. stored once the app has stopped and its journal has been replayed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +62,8 @@ class LoadResult:
     acknowledged: list[tuple[str, int, str, str]] = field(default_factory=list)
     crawls: int = 0
     crawl_errors: list[str] = field(default_factory=list)
+    max_concurrent_crawls: int = 0
+    session_cookies: list[str] = field(default_factory=list)  # cookie values the app gave (for log scans)
 
     def percentile(self, kind: str | None, q: float) -> float:
         """Nearest-rank percentile of one request kind (``None``: all requests), in seconds."""
@@ -88,6 +95,7 @@ class LoadResult:
             "errors": len(self.errors),
             "decisions_acknowledged": len(self.acknowledged),
             "crawls_during_load": self.crawls,
+            "max_concurrent_crawls": self.max_concurrent_crawls,
         }
 
 
@@ -166,10 +174,12 @@ def create_accounts(db: Path, names: Sequence[tuple[str, str]]) -> None:
                     hasher=settings.password_hasher())
 
 
-def _analyst(url: str, account: tuple[str, str], ad_ids: Sequence[int], stop_at: float, result: LoadResult,
-             lock: threading.Lock) -> None:
+def _analyst(url: str, account: tuple[str, str], ad_ids: Sequence[int], until: Callable[[int], bool],
+             result: LoadResult, lock: threading.Lock, phase: str) -> None:
+    """One analyst: log in, then queue page, ad page and a decision per round until ``until(round)`` is true.
+    Never raises: every failure is an entry in ``result.errors`` (an exception in a thread would only warn)."""
     name, password = account
-    client = httpx.Client(base_url=url, follow_redirects=False, timeout=60)
+    client = httpx.Client(base_url=url, follow_redirects=False, timeout=900)  # bounded; generous under load
 
     def timed(kind: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
         started = time.perf_counter()
@@ -187,88 +197,148 @@ def _analyst(url: str, account: tuple[str, str], ad_ids: Sequence[int], stop_at:
         return response
 
     try:
-        page = client.get("/login")
-        token = CSRF_INPUT.search(page.text)
-        assert token is not None, "no CSRF token on /login"
+        page = timed("login page", "GET", "/login")
+        token = CSRF_INPUT.search(page.text) if page is not None else None
+        if token is None:
+            with lock:
+                result.errors.append("login page: no CSRF token")
+            return
         login = timed("login", "POST", "/login",
                       data={"username": name, "password": password, "csrf_token": token.group(1), "next": "/"})
         if login is None or login.status_code != 303:
+            with lock:
+                result.errors.append(f"login refused for {name}")
             return
+        with lock:
+            result.session_cookies.extend(str(cookie.value) for cookie in client.cookies.jar)
         queue = timed("queue", "GET", "/")
         match = CSRF_INPUT.search(queue.text) if queue is not None else None
-        csrf = match.group(1) if match else ""
-        for n in range(100_000):  # bounded; the duration ends it long before
-            if time.monotonic() >= stop_at or not ad_ids:
+        if match is None:
+            with lock:
+                result.errors.append("queue page: no CSRF token")
+            return
+        csrf = match.group(1)
+        for n in range(100_000):  # bounded; ``until`` ends it long before
+            if until(n) or not ad_ids:
                 break
             ad_id = ad_ids[n % len(ad_ids)]
             if n:
                 timed("queue", "GET", "/", params={"page": str(1 + n % 3)})
             timed("ad", "GET", f"/ads/{ad_id}")
-            label, note = LABELS[n % len(LABELS)], f"load {name} {n}"
+            label, note = LABELS[n % len(LABELS)], f"{phase} {name} {n}"
             response = timed("decision", "POST", f"/ads/{ad_id}/decision",
                              data={"csrf_token": csrf, "label": label, "note": note, "filters": "", "next_hint": ""})
             if response is not None and response.status_code == 303:
                 with lock:
                     result.acknowledged.append((name, ad_id, label, note))
+    except Exception as error:  # never let a thread die silently
+        with lock:
+            result.errors.append(f"{name}: {type(error).__name__}: {error}")
     finally:
         client.close()
 
 
-def _crawl_loop(db: Path, base_urls: dict[str, str], stop: threading.Event, result: LoadResult) -> None:
+def _crawl_loop(db: Path, site: str, base_url: str, stop: threading.Event, result: LoadResult,
+                lock: threading.Lock, running: list[int], lock_timeout_s: float | None) -> None:
+    """Re-crawl one site into ``db`` (a crawl process each time) until ``stop`` is set; at least once."""
     from crawlers.run import CrawlError, crawl_site
 
-    sites = sorted(base_urls)
-    for turn in range(1000):  # bounded; each crawl takes seconds
+    for _ in range(1000):  # bounded; each crawl takes seconds
+        with lock:
+            running[0] += 1
+            result.max_concurrent_crawls = max(result.max_concurrent_crawls, running[0])
+        try:
+            crawl_site(site, db, base_url, timeout_s=max(300.0, 2 * (lock_timeout_s or 0.0)),
+                       lock_timeout_s=lock_timeout_s, env={"LUREWATCH_CRAWL_DELAY_S": "0.01"})
+        except CrawlError as error:
+            with lock:
+                result.crawl_errors.append(str(error)[:300])
+        except Exception as error:  # never let a thread die silently
+            with lock:
+                result.crawl_errors.append(f"{type(error).__name__}: {error}"[:300])
+        finally:
+            with lock:
+                running[0] -= 1
+                result.crawls += 1
         if stop.is_set():
             return
-        site = sites[turn % len(sites)]
-        try:
-            crawl_site(site, db, base_urls[site], timeout_s=300, env={"LUREWATCH_CRAWL_DELAY_S": "0.01"})
-        except CrawlError as error:
-            result.crawl_errors.append(str(error)[:300])
-        result.crawls += 1
 
 
-def run_load(url: str, accounts: Sequence[tuple[str, str]], ad_ids: Sequence[int], seconds: float,
-             crawl: tuple[Path, dict[str, str]] | None = None) -> LoadResult:
-    """``len(accounts)`` analysts for ``seconds`` against the app at ``url`` (each on its own slice of ``ad_ids``),
-    optionally while crawls of ``crawl = (db, base_urls)`` run one after another."""
-    result = LoadResult(seconds, len(accounts))
+def run_load(url: str, accounts: Sequence[tuple[str, str]], ad_ids: Sequence[int], seconds: float | None = None,
+             crawl: tuple[Path, dict[str, str]] | None = None, *, rounds: int | None = None,
+             phase: str = "load", crawl_lock_timeout_s: float | None = None) -> LoadResult:
+    """``len(accounts)`` analysts against the app at ``url``, each on its own slice of ``ad_ids``, for ``seconds``
+    or for exactly ``rounds`` rounds each (a fixed amount of work, whatever the machine's load). With
+    ``crawl = (db, base_urls)``, one crawl per site runs at the same time as the analysts, over and over, until they
+    are done (every site is crawled at least once), each waiting up to ``crawl_lock_timeout_s`` for the warehouse
+    (default: the crawler's own). Notes carry ``phase`` so phases of one run stay apart."""
+    if (seconds is None) == (rounds is None):
+        raise ValueError("give either seconds or rounds")
+    result = LoadResult(seconds or 0.0, len(accounts))
     lock = threading.Lock()
     stop = threading.Event()
-    crawler = None
+    running = [0]
+    crawlers = []
     if crawl is not None:
-        crawler = threading.Thread(target=_crawl_loop, args=(*crawl, stop, result), name="crawls", daemon=True)
-        crawler.start()
+        db, base_urls = crawl
+        crawlers = [
+            threading.Thread(target=_crawl_loop,
+                             args=(db, site, base_urls[site], stop, result, lock, running, crawl_lock_timeout_s),
+                             name=f"crawl-{site}", daemon=True)
+            for site in sorted(base_urls)
+        ]
+        for crawler in crawlers:
+            crawler.start()
     started = time.monotonic()
-    stop_at = started + seconds
+    stop_at = started + (seconds or 0.0)
+
+    def until(n: int) -> bool:
+        return n >= rounds if rounds is not None else time.monotonic() >= stop_at
+
     threads = [
-        threading.Thread(target=_analyst, args=(url, account, ad_ids[i :: len(accounts)], stop_at, result, lock),
+        threading.Thread(target=_analyst,
+                         args=(url, account, ad_ids[i :: len(accounts)], until, result, lock, phase),
                          name=f"analyst-{i}")
         for i, account in enumerate(accounts)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=seconds + 180)
+        thread.join(timeout=3600)
     result.seconds = time.monotonic() - started
     stop.set()
-    if crawler is not None:
-        crawler.join(timeout=330)
+    for crawler in crawlers:
+        crawler.join(timeout=max(330.0, 2 * (crawl_lock_timeout_s or 0.0) + 30))
+    stuck = [t.name for t in [*threads, *crawlers] if t.is_alive()]
+    if stuck:
+        result.errors.append(f"threads still running: {stuck}")
     return result
 
 
-def stored_decisions(db: Path, journal_wait_s: float = 60) -> Counter[tuple[str, int, str, str]]:
-    """Analyst decisions in the warehouse once the app's journal has drained (waits for it, bounded)."""
+@dataclass
+class Stored:
+    """Analyst decisions in the warehouse after the app stopped and its journal was replayed."""
+
+    decisions: Counter[tuple[str, int, str, str]]
+    pending_at_stop: int  # journal entries the running app had not written yet when it stopped
+    rejected: list[str]  # journal entries the replay refused (each an acknowledged decision never stored)
+
+
+def stored_decisions(db: Path) -> Stored:
+    """Call after the app has stopped: replay what is left in its journal exactly as a restarted app does at
+    startup (the same code), then read every analyst decision. Deterministic: nothing is polled or timed."""
+    from review_app.journal import DecisionJournal
+    from review_app.store import ReviewWarehouse
     from warehouse import session
 
-    journal = db.with_name(db.name + ".review-journal.jsonl")
-    deadline = time.monotonic() + journal_wait_s
-    while journal.exists() and journal.stat().st_size > 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    journal = DecisionJournal(db.with_name(db.name + ".review-journal.jsonl"))
+    pending = len(journal.pending())
+    if pending and not ReviewWarehouse(db, journal).try_replay(lock_timeout_s=120):
+        raise RuntimeError(f"{pending} journaled decision(s) could not be replayed into {db}")
+    rejected = journal.rejected_path.read_text(encoding="utf-8").splitlines() if journal.rejected_path.exists() else []
     with session(db) as con:
         rows = con.execute("SELECT analyst, ad_id, label, note FROM labels WHERE source = 'analyst'").fetchall()
-    return Counter((str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows)
+    return Stored(Counter((str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows), pending, rejected)
 
 
 def build_warehouse(folder: Path, base_urls: dict[str, str]) -> Path:
@@ -288,11 +358,15 @@ def build_warehouse(folder: Path, base_urls: dict[str, str]) -> Path:
     return db
 
 
+def _ratio(loaded: float | None, base: float | None) -> str:
+    return f"{loaded / base:.2f}x" if loaded and base else "n/a"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--no-crawl", action="store_true", help="no crawls during the load")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--no-crawl", action="store_true", help="the baseline phase only")
     parser.add_argument("--db", type=Path, help="an existing warehouse (copied) instead of building one")
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     args = parser.parse_args(argv)
@@ -315,20 +389,34 @@ def main(argv: list[str] | None = None) -> int:
             with session(db) as con:
                 ad_ids = [int(r[0]) for r in con.execute("SELECT ad_id FROM ads ORDER BY ad_id").fetchall()]
             app = AppServer(db, {"LUREWATCH_REVIEW_REPLAY_INTERVAL_S": "0.5"})
+            phases: dict[str, LoadResult] = {}
             try:
-                result = run_load(app.url, accounts, ad_ids, args.seconds,
-                                  None if args.no_crawl else (db, sites.base_urls))
-                stored = stored_decisions(db)
+                phases["baseline (no crawl)"] = run_load(app.url, accounts, ad_ids, args.seconds, phase="baseline")
+                if not args.no_crawl:
+                    phases[f"{len(sites.base_urls)} crawls at once"] = run_load(
+                        app.url, accounts, ad_ids, args.seconds, (db, sites.base_urls), phase="crawls")
             finally:
                 app.stop()
-        lost = [item for item in result.acknowledged if stored[item] != 1]
+            stored = stored_decisions(db)
+        acknowledged = [item for result in phases.values() for item in result.acknowledged]
+        lost = [item for item in acknowledged if stored.decisions[item] != 1]
+        errors = [error for result in phases.values() for error in result.errors]
         print(f"\n{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-        print(json.dumps({**result.summary(), "decisions_lost_or_duplicated": len(lost),
-                          "crawl_errors": len(result.crawl_errors)}))
-        print(result.table())
-        if result.errors:
-            print("errors:", Counter(result.errors).most_common(10))
-        return 1 if lost or result.errors else 0
+        for name, result in phases.items():
+            print(f"\n## {name}")
+            print(json.dumps({**result.summary(), "crawl_errors": len(result.crawl_errors)}))
+            print(result.table())
+            if result.errors:
+                print("errors:", Counter(result.errors).most_common(10))
+        if len(phases) == 2:
+            base, loaded = (result.summary() for result in phases.values())
+            print(f"\nwith crawls vs. baseline (same run): p50 {_ratio(loaded['p50_ms'], base['p50_ms'])}, "
+                  f"p95 {_ratio(loaded['p95_ms'], base['p95_ms'])}, "
+                  f"throughput {_ratio(loaded['requests_per_s'], base['requests_per_s'])}")
+        print(f"decisions: {len(acknowledged)} acknowledged, {len(lost)} lost or duplicated, "
+              f"{stored.pending_at_stop} still journaled when the app stopped (replayed), "
+              f"{len(stored.rejected)} refused by the replay")
+        return 1 if lost or errors or stored.rejected else 0
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

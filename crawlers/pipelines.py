@@ -14,6 +14,8 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -135,6 +137,18 @@ class WarehousePipeline:
         """Distinct ads seen by this run (parsed, or confirmed unchanged without parsing)."""
         return len(self.seen_in_run)
 
+    @contextmanager
+    def _first_session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The run's first warehouse session; says so in the log when another process holds the file."""
+        with ExitStack() as stack:
+            try:
+                con = stack.enter_context(warehouse.session(self.db_path, lock_timeout_s=0))
+            except warehouse.WarehouseBusy:
+                logger.info("warehouse %s is held by another process: waiting up to %g s for it", self.db_path,
+                            self.lock_timeout_s)
+                con = stack.enter_context(warehouse.session(self.db_path, lock_timeout_s=self.lock_timeout_s))
+            yield con
+
     def open_spider(self) -> None:
         """Register the site, start the run and load what earlier runs remember about its pages (before the
         first request: no crawl without a run row)."""
@@ -142,7 +156,7 @@ class WarehousePipeline:
         config = spider.config
         self.run_started = datetime.now()
         try:
-            with warehouse.session(self.db_path, lock_timeout_s=self.lock_timeout_s) as con:
+            with self._first_session() as con:
                 stale = abandon_stale_runs(con, config.name)
                 register_site(con, config.name, config.spider, config.base_url, spider.config_hash)
                 self.run_id = start_run(con, config.name)

@@ -7,9 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from minisite_server import MINI_CONFIG, MiniSite, ad_page, listing_page, write_config
@@ -117,25 +119,37 @@ def test_unreachable_site_is_a_failed_run(tmp_path: Path) -> None:
 
 
 def _hold_warehouse(db: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process that opens the warehouse file and keeps it for ``seconds``."""
-    hold = f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep({seconds})"
-    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    """Another process that opens the warehouse file and keeps it for ``seconds`` (or until it reads a line)."""
+    hold = (f"import duckdb, select, sys; c = duckdb.connect({str(db)!r}); print('ok', flush=True); "
+            f"select.select([sys.stdin], [], [], {seconds})")
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
     return holder
 
 
 def test_crawler_waits_its_turn_for_a_busy_warehouse(small_site: MiniSite, tmp_path: Path) -> None:
-    """The warehouse is shared by turns: a crawl started while another process holds the file waits for it
-    and then completes normally."""
-    db = tmp_path / "w.duckdb"
+    """The warehouse is shared by turns: a crawl started while another process holds the file says in its log
+    that it waits, fetches nothing meanwhile, and once the holder lets go it completes normally. The holder lets
+    go only after the crawl logged that it is waiting, so the waiting path is always taken."""
+    db, log = tmp_path / "w.duckdb", tmp_path / "crawl.log"
     warehouse.connect(db).close()
-    holder = _hold_warehouse(db, 1.5)
+    holder = _hold_warehouse(db, 600)
+    outcome: list[Any] = []
+    crawl = threading.Thread(target=lambda: outcome.append(crawl_site(
+        "minisite", db, small_site.base_url, sites_dir=write_config(tmp_path / "s"), log_file=log, timeout_s=300)))
+    hits_before = len(small_site.hits)
     try:
-        summary = crawl_site("minisite", db, small_site.base_url, sites_dir=write_config(tmp_path / "s"))
+        crawl.start()
+        assert _wait_for(lambda: log.exists() and "is held by another process: waiting" in log.read_text(), 240)
+        assert len(small_site.hits) == hits_before and not outcome  # waiting, not crawling
     finally:
-        holder.kill()
-        holder.wait(10)
-    assert summary.status == "finished" and summary.inserted == 2
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.close()
+        holder.wait(30)
+        crawl.join(timeout=300)
+    assert not crawl.is_alive()
+    assert outcome and outcome[0].status == "finished" and outcome[0].inserted == 2
 
 
 def test_warehouse_locked_too_long_raises_crawl_error_without_fetching(

@@ -5,14 +5,16 @@ lead off the allowed domains, and every request says who we are and how to reach
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from minisite_server import ad_page, listing_page, write_config
 from misbehaving_server import Behaviour, Site, page, redirect, slow, text
 
-from crawlers.politeness import MAX_ROBOTS_DELAY_S, robots_delay
+from crawlers.politeness import MAX_ROBOTS_DELAY_S, ROBOTS_DELAY_STAT, PoliteThrottle, robots_delay
 from crawlers.run import crawl_site
 from crawlers.scrapy_settings import build_scrapy_settings
 from lurewatch.settings import Settings
@@ -88,8 +90,53 @@ def test_robots_delay_sources_and_cap() -> None:
     assert robots_delay(_Parser("User-agent: *\nRequest-rate: 1/10s\nCrawl-delay: 3\n"), ua) == 10.0
     assert robots_delay(_Parser("User-agent: lurewatch\nCrawl-delay: 5\n\nUser-agent: *\nCrawl-delay: 1\n"), ua) == 5
     assert robots_delay(_Parser("User-agent: *\nAllow: /\n"), ua) is None
-    assert MAX_ROBOTS_DELAY_S == 60.0
     assert isinstance(_Parser("").rp, Protego)
+
+
+def _throttle() -> tuple[PoliteThrottle, Any]:
+    """PoliteThrottle inside a real (not started) Scrapy crawler with our settings; no downloads."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    class Probe(Spider):
+        name = "probe"
+
+    built = dict(build_scrapy_settings(Settings()))
+    built["DOWNLOAD_HANDLERS"] = {"http": None, "https": None}  # nothing is fetched: no reactor needed
+    crawler = get_crawler(Probe, built)
+    crawler._apply_settings()
+    crawler.spider = crawler._create_spider()
+    crawler.engine = crawler._create_engine()
+    throttle = next(e for e in crawler.extensions.middlewares if isinstance(e, PoliteThrottle))
+    return throttle, crawler
+
+
+@pytest.mark.parametrize(
+    ("robots", "floor", "capped"),
+    [("Crawl-delay: 2", 2.0, False), ("Crawl-delay: 60", MAX_ROBOTS_DELAY_S, False),
+     ("Crawl-delay: 60.5", MAX_ROBOTS_DELAY_S, True), ("Crawl-delay: 3600", MAX_ROBOTS_DELAY_S, True),
+     ("Request-rate: 1/86400s", MAX_ROBOTS_DELAY_S, True)],
+)
+def test_robots_delay_is_capped_where_it_is_applied(
+    robots: str, floor: float, capped: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hostile robots.txt (an hour, a day between requests) cannot stall a crawl: the delay the throttle actually
+    applies to the site's download slot is at most MAX_ROBOTS_DELAY_S (60 s), and capping is logged; a delay
+    below the cap is applied as asked."""
+    from scrapy import Request, signals
+    from scrapy.robotstxt import ProtegoRobotParser
+
+    assert MAX_ROBOTS_DELAY_S == 60.0  # the documented cap (README, crawlers/README.md)
+    throttle, crawler = _throttle()
+    parser = ProtegoRobotParser(f"User-agent: *\n{robots}\n".encode(), crawler.spider)
+    request = Request("http://127.0.0.1:9/robots.txt")
+    with caplog.at_level(logging.WARNING, logger="crawlers.politeness"):
+        crawler.signals.send_catch_log(signals.robots_parsed, robotparser=parser, request=request)
+    key = crawler.engine.downloader.get_slot_key(request)
+    assert throttle.floor(key) == floor
+    assert crawler.stats.get_value(ROBOTS_DELAY_STAT) == floor
+    warnings = [r for r in caplog.records if "between requests; using 60 s" in r.getMessage()]
+    assert len(warnings) == int(capped)
 
 
 class _Parser:

@@ -64,14 +64,16 @@ def test_restricted_languages_fall_back(fx: FeatureExtractor) -> None:
 
 
 def test_huge_contact_heavy_text_is_not_quadratic(fx: FeatureExtractor) -> None:
-    """A 1 MB ad full of phones/e-mails/links finishes quickly (span bookkeeping is linear)."""
+    """A 1 MB ad full of phones/e-mails/links (about 50,000 contacts) finishes in seconds: span bookkeeping is linear.
+    The bound is this process's CPU time, not the wall clock, and generous: a loaded machine cannot fail it."""
     import time
 
     unit = "Raksti WhatsApp +371 29145678, e-pasts darbs@gmail.com, www.firma.lv/x, jan[at]inbox.lv. "
     text = unit * (1_000_000 // len(unit))
-    t0 = time.perf_counter()
+    started = time.process_time()
     feats = fx.extract(text, lang="lv")
-    assert time.perf_counter() - t0 < 20
+    cpu_s = time.process_time() - started
+    assert cpu_s < 60, f"extracting the 1 MB ad took {cpu_s:.1f} CPU-seconds"
     kinds = {c.kind for c in feats.contacts}
     assert kinds == {"phone", "whatsapp", "email", "url"}
     for c in feats.contacts:

@@ -14,7 +14,7 @@ from features import FeatureExtractor
 from lurewatch.settings import get_settings
 from pipeline.calibration import Calibrator, cross_fitted, reliability
 from pipeline.model_registry import champion_version, load, load_champion, register
-from pipeline.score import score_csv, score_pending, score_texts
+from pipeline.score import score_csv, score_pending
 from pipeline.scoring_model import ScoringModel
 from pipeline.text_vectorizer import N_TEXT_FEATURES, hashed_counts, ngram_columns
 from pipeline.thresholds import budget_threshold
@@ -138,20 +138,29 @@ def test_registered_model_loads_back_and_predicts_identically(
 def test_score_csv_appends_a_calibrated_score_column(
     small_model: ScoringModel, extractor: FeatureExtractor, tmp_path: Path
 ) -> None:
-    """`lurewatch score --input` contract: every input row comes back with its columns and a score in [0, 1]."""
-    source = tmp_path / "in.csv"
-    with source.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text"])
-        writer.writerows([["1", LURE], ["2", ORDINARY], ["3", ""]])
-    target = tmp_path / "out.csv"
-    assert score_csv(small_model, extractor, source, target) == 3
-    rows = list(csv.DictReader(target.open(encoding="utf-8")))
-    assert [r["id"] for r in rows] == ["1", "2", "3"]
-    assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
-    assert float(rows[0]["score"]) > float(rows[1]["score"])
-    np.testing.assert_allclose([float(r["score"]) for r in rows[:2]],
-                               score_texts(small_model, extractor, [LURE, ORDINARY, ""])[:2], atol=1e-6)
+    """`lurewatch score --input` contract: every input row comes back with its columns and a score in [0, 1], and
+    each score belongs to its own row: the same rows in another order (text with a comma, a quote and a newline
+    among them) get the same score per id."""
+    tricky = 'Packer, "night" shift\nin Riga'
+    table = [["1", LURE], ["2", ORDINARY], ["3", ""], ["4", tricky]]
+
+    def scored(order: list[int], name: str) -> dict[str, float]:
+        source, target = tmp_path / f"{name}.csv", tmp_path / f"{name}.scored.csv"
+        with source.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "text"])
+            writer.writerows(table[i] for i in order)
+        assert score_csv(small_model, extractor, source, target) == len(order)
+        rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
+        assert [r["id"] for r in rows] == [table[i][0] for i in order]
+        assert [r["text"] for r in rows] == [table[i][1] for i in order]
+        return {r["id"]: float(r["score"]) for r in rows}
+
+    forward = scored([0, 1, 2, 3], "forward")
+    assert all(0.0 <= score <= 1.0 for score in forward.values())
+    assert forward["1"] > forward["2"]
+    backward = scored([3, 2, 1, 0], "backward")
+    assert backward == pytest.approx(forward, abs=1e-9)
 
 
 def test_csv_without_text_column_is_rejected(

@@ -151,24 +151,23 @@ def test_canonical_urls_are_stable(url: str) -> None:
 
 
 def test_an_empty_fragment_is_the_same_ad() -> None:
-    """``/ad/1#`` and ``/ad/1`` are one ad. Today canonical_ad_url keeps the bare ``#`` (its early return only
-    looks at ``parts.fragment``, which is empty), so the same ad is stored twice."""
+    """``/ad/1#`` and ``/ad/1`` are one ad. (Fixed: canonical_ad_url used to keep the bare ``#`` - its early return
+    only looked at ``parts.fragment``, which is empty - so the same ad was stored twice.)"""
     assert canonical_ad_url("https://site.example/ad/1#") == "https://site.example/ad/1"
 
 
 def test_a_control_character_in_a_json_ld_description_does_not_lose_the_ad() -> None:
     """A JobPosting whose HTML description holds an escape character in its leading text (JSON ``\\u001b``) still
-    gives its body. Today html_fragment_text passes it to lxml, which raises ValueError: the detail callback crashes
-    and the ad is lost."""
+    gives its body. (Fixed: html_fragment_text used to pass it to lxml, which raised ValueError: the detail callback
+    crashed and the ad was lost.)"""
     posting = json.loads('{"@type": "JobPosting", "title": "Work", "description": "High pay\\u001b<p>Call now</p>"}')
     assert job_posting_fields(posting)["body"] == "High pay\n\nCall now"
 
 
 def test_a_malformed_tag_name_does_not_lose_the_ad_text() -> None:
-    """lxml keeps a tag like ``<a}>`` as an element named ``a}``; element_paragraphs takes every name containing
-    ``}`` for a namespaced one and etree.QName raises ValueError, so the field - and with it the detail page or the
-    JSON-LD description - is lost. Fix (crawlers/text.py, ``element_paragraphs.walk``): replace the QName line with
-    ``local = tag.rsplit("}", 1)[-1].lower()``."""
+    """lxml keeps a tag like ``<a}>`` as an element named ``a}``: its text is kept like any other element's.
+    (Fixed: element_paragraphs took every name containing ``}`` for a namespaced one and etree.QName raised
+    ValueError, so the field - and with it the detail page or the JSON-LD description - was lost.)"""
     page = Selector(text='<html><body><div class="ad-text"><p>Good pay</p><a}>x</a}><p>Call now</p></div></body>')
     assert elements_text([m.root for m in page.css("div.ad-text")], paragraphs=True) == "Good pay\n\nx\n\nCall now"
     assert html_fragment_text("<p>Good pay</p><b}>Call now</b}>") == "Good pay\n\nCall now"
@@ -176,8 +175,8 @@ def test_a_malformed_tag_name_does_not_lose_the_ad_text() -> None:
 
 def test_one_malformed_link_does_not_cost_the_other_ads_of_a_listing_page() -> None:
     """A listing page with one unparseable link (``http://[oops``, e.g. a typo in one ad) still yields the requests
-    for every other ad and the next page. Today ``ConfigSpider.links`` lets urljoin's ValueError escape: the callback
-    crashes and the page's good ads and every following listing page are lost (the crawl becomes partial)."""
+    for every other ad and the next page. (Fixed: ``ConfigSpider.links`` used to let urljoin's ValueError escape: the
+    callback crashed and the page's good ads and every following listing page were lost.)"""
     config = get_site_config("skelbimai", None, "http://127.0.0.1:9")
     spider_cls = SPIDERS[config.spider]
     spider = spider_cls.from_crawler(get_crawler(spider_cls), config=config)
@@ -197,8 +196,9 @@ def test_one_malformed_link_does_not_cost_the_other_ads_of_a_listing_page() -> N
 
 
 def test_one_malformed_loc_does_not_cost_the_rest_of_a_sitemap_or_feed() -> None:
-    """``<loc>http://[oops</loc>`` in a sitemap (or a feed ``<link>``): the other URLs are still returned. Today
-    urljoin's ValueError escapes parse_sitemap/parse_feed (not an EntryError): the whole sitemap is lost."""
+    """``<loc>http://[oops</loc>`` in a sitemap (or a feed ``<link>``): the other URLs are still returned. (Fixed:
+    urljoin's ValueError used to escape parse_sitemap/parse_feed - not an EntryError - and the whole sitemap was
+    lost.)"""
     sitemap = b"<urlset><url><loc>http://[oops/x</loc></url><url><loc>/ad/2.html</loc></url></urlset>"
     assert parse_sitemap(sitemap, "https://site.example/").urls == ["https://site.example/ad/2.html"]
     feed = b"<rss><channel><item><link>http://[oops</link></item><item><link>/ad/3</link></item></channel></rss>"

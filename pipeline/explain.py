@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -47,11 +48,19 @@ class Reason:
     value: float | None = None  # the feature's value for this ad (None for n-grams)
 
 
-def explain_ads(
-    con: duckdb.DuckDBPyConnection, model: LoadedModel, ad_ids: Sequence[int], top: int = 5
-) -> dict[int, list[Reason]]:
+@dataclass
+class ExplainInputs:
+    """What :func:`explain_from` needs from the warehouse, read in one session (so the computation itself can run
+    after the session is closed, e.g. in the review app's worker threads)."""
+
+    rows: list[tuple[Any, ...]]  # ad_id, title, body, vector JSON, evidence JSON
+    cross: dict[int, dict[str, float]]
+    contacts: dict[int, dict[str, list[str]]]
+
+
+def explain_inputs(con: duckdb.DuckDBPyConnection, ad_ids: Sequence[int]) -> ExplainInputs:
     if not ad_ids:
-        return {}
+        return ExplainInputs([], {}, {})
     rows = con.execute(
         """
         SELECT a.ad_id, a.title, a.body, f.vector, f.evidence
@@ -61,9 +70,25 @@ def explain_ads(
         [list(ad_ids)],
     ).fetchall()
     if not rows:
+        return ExplainInputs([], {}, {})
+    ids = [r[0] for r in rows]
+    return ExplainInputs(rows, cross_ad_vectors(con, ids), _contacts(con, ids))
+
+
+def explain_ads(
+    con: duckdb.DuckDBPyConnection, model: LoadedModel, ad_ids: Sequence[int], top: int = 5
+) -> dict[int, list[Reason]]:
+    return explain_from(model, explain_inputs(con, ad_ids), top)
+
+
+def explain_from(
+    model: LoadedModel, inputs: ExplainInputs, top: int = 5, bottom: int = 0
+) -> dict[int, list[Reason]]:
+    """The reasons of each ad of ``inputs`` (no warehouse access): the ``top`` most lure-like and, with ``bottom``,
+    also the ``bottom`` that pull the score down most (negative contributions), in contribution order."""
+    rows, cross, contacts = inputs.rows, inputs.cross, inputs.contacts
+    if not rows:
         return {}
-    cross = cross_ad_vectors(con, [r[0] for r in rows])
-    contacts = _contacts(con, [r[0] for r in rows])
     texts = [ad_text(r[1], r[2]) for r in rows]
     vectors = [{**json.loads(r[3]), **cross[int(r[0])]} for r in rows]
     design = model.design(texts, vectors)
@@ -76,7 +101,13 @@ def explain_ads(
         reasons = _structured_reasons(model, vectors[i], tree[i], evidence, contacts.get(ad_id, {}))
         reasons += _text_reasons(model, texts[i], design.tfidf[i], tree[i])
         reasons.sort(key=lambda r: r.contribution, reverse=True)
-        explained[ad_id] = reasons[:top]
+        kept = reasons[:top]
+        if bottom > 0:
+            kept += [r for r in reasons[top:][-bottom:] if r.contribution < 0]
+        for reason in kept:  # the verbatim text of an n-gram is looked up for the reasons shown only
+            if reason.feature.startswith("text:") and reason.feature != CHAR_FEATURE and not reason.evidence:
+                reason.evidence = [_verbatim(texts[i], reason.feature.removeprefix("text:"))]
+        explained[ad_id] = kept
     return explained
 
 
@@ -142,7 +173,7 @@ def _text_reasons(model: LoadedModel, text: str, tfidf_row: sp.csr_matrix, tree:
             gram = max(names, key=len)
             if gram in MEANINGFUL or gram == "0":
                 continue  # a lone "no" / "ei" / number means something only next to another word: no reason alone
-            reasons.append(Reason(f"text:{gram}", contribution, [_verbatim(text, gram)], text_label(gram)))
+            reasons.append(Reason(f"text:{gram}", contribution, [], text_label(gram)))  # evidence: explain_from
         else:
             char_total += contribution
             char_grams.append((contribution, names[0]))

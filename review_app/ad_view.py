@@ -8,6 +8,7 @@ other way round (:mod:`warehouse.contact_links`; the key: the one passed to :fun
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from pipeline.explain import Reason, explain_ads
 from pipeline.model_registry import LoadedModel
 from review_app.decisions import NO_LABEL, HistoryRow, current_label, history
 from review_app.highlight import Span, highlight, spans_from_evidence
-from review_app.indicators import feature_label, ordered
+from review_app.indicators import feature_label, ordered, phrase_language
 from warehouse.contact_links import LINKING_KINDS, bridge_key, pseudonym_bridge
 from warehouse.pseudonymise import Pseudonymiser, is_pseudonym
 from warehouse.records import ad_text
@@ -107,6 +108,7 @@ class AdDetail:
     reasons: list[ReasonView] = field(default_factory=list)
     site_base_url: str | None = None
     feature_values: dict[str, float] = field(default_factory=dict)
+    linked_total: int = 0  # linked ads in all (``linked`` holds the first MAX_LINKED)
 
     @property
     def text(self) -> str:
@@ -123,10 +125,30 @@ class AdDetail:
         return highlight(self.text, self.spans())
 
     @property
+    def reasons_up(self) -> list[ReasonView]:
+        """Reasons that raise the score (most first)."""
+        return [r for r in self.reasons if r.contribution > 0]
+
+    @property
+    def reasons_down(self) -> list[ReasonView]:
+        """Reasons that pull the score down (strongest first)."""
+        return sorted((r for r in self.reasons if r.contribution < 0), key=lambda r: r.contribution)
+
+    @property
+    def phrases(self) -> list[tuple[str, str, str | None]]:
+        """Distinct highlighted phrases (indicator, phrase, lexicon language), in text order, for the glossary."""
+        seen: dict[tuple[str, str], str | None] = {}
+        for item in self.evidence:
+            key = (str(item.get("indicator", "")), " ".join(str(item.get("text", "")).split())[:200])
+            if key[1] and key not in seen:
+                seen[key] = phrase_language(str(item.get("pattern") or ""))
+        return [(indicator, phrase, language) for (indicator, phrase), language in seen.items()]
+
+    @property
     def indicator_counts(self) -> dict[str, int]:
         """Evidence spans per indicator, lure indicators first."""
-        names = [str(item.get("indicator", "")) for item in self.evidence]
-        return {name: names.count(name) for name in ordered(names)}
+        counts = Counter(str(item.get("indicator", "")) for item in self.evidence)
+        return {name: counts[name] for name in ordered(list(counts))}
 
 
 Bridge = Sequence[tuple[str, str]]  # (plain value, its pseudonym) pairs: see warehouse.contact_links
@@ -186,7 +208,8 @@ def _contacts(con: duckdb.DuckDBPyConnection, ad_id: int, bridge: Bridge = ()) -
 
 def _linked(
     con: duckdb.DuckDBPyConnection, ad_id: int, cluster_id: int, model_version: str | None, bridge: Bridge = ()
-) -> list[LinkedAd]:
+) -> tuple[list[LinkedAd], int]:
+    """The first MAX_LINKED linked ads (oldest first) and how many there are in all."""
     rows = con.execute(
         f"""
         WITH {_MATCHES},
@@ -207,7 +230,7 @@ def _linked(
         )
         SELECT a.ad_id, a.site_id, a.url, a.title, a.first_seen, a.last_seen, s.score,
                CASE WHEN l.label IS NULL OR l.label = '{NO_LABEL}' THEN 'undecided' ELSE l.label END,
-               list(DISTINCT k.reason ORDER BY k.reason)
+               list(DISTINCT k.reason ORDER BY k.reason), count(*) OVER () AS total
         FROM links k JOIN ads a ON a.ad_id = k.ad_id
         LEFT JOIN scores s ON s.ad_id = a.ad_id AND s.model_version = ?
         LEFT JOIN latest l ON l.ad_id = a.ad_id
@@ -218,10 +241,11 @@ def _linked(
         [[b[0] for b in bridge], [b[1] for b in bridge], ad_id, list(LINKING_KINDS), cluster_id, ad_id,
          model_version],
     ).fetchall()
-    return [
+    linked = [
         LinkedAd(int(r[0]), r[1], r[2], r[3], r[4], r[5], None if r[6] is None else float(r[6]), r[7], list(r[8]))
         for r in rows
     ]
+    return linked, int(rows[0][9]) if rows else 0
 
 
 def load_ad(
@@ -231,8 +255,10 @@ def load_ad(
     *,
     explain_top: int = 8,
     pseudonymiser: Pseudonymiser | None = None,
+    with_reasons: bool = True,
 ) -> AdDetail | None:
-    """The ad, its contacts and linked ads, its decisions and (with a model) the reasons for its score.
+    """The ad, its contacts and linked ads, its decisions and (with a model and ``with_reasons``) the reasons for
+    its score (the ad page computes those outside the warehouse session: :mod:`review_app.ad_page`).
 
     ``pseudonymiser``: the key that links this ad's contacts with contacts pseudonymised by retention (and back);
     ``None`` takes it from ``LUREWATCH_PSEUDONYM_KEY`` / ``LUREWATCH_PSEUDONYM_KEY_FILE``, and without any key links
@@ -259,6 +285,7 @@ def load_ad(
     r = rows[0]
     label = current_label(con, ad_id)
     bridge = _bridge(con, ad_id, pseudonymiser)
+    linked, linked_total = _linked(con, ad_id, int(r[21]), model_version, bridge)
     detail = AdDetail(
         ad_id=int(r[0]),
         site_id=r[1],
@@ -286,12 +313,13 @@ def load_ad(
         cluster_size=int(r[22]),
         status=label or "undecided",
         contacts=_contacts(con, ad_id, bridge),
-        linked=_linked(con, ad_id, int(r[21]), model_version, bridge),
+        linked=linked,
+        linked_total=linked_total,
         history=history(con, ad_id),
         site_base_url=r[23],
         feature_values={str(k): float(v) for k, v in json.loads(r[24]).items()} if r[24] else {},
     )
-    if model is not None and r[19] is not None:
+    if with_reasons and model is not None and r[19] is not None:
         explained = explain_ads(con, model, [ad_id], top=explain_top).get(ad_id, [])
         detail.reasons = [reason_view(reason, detail.feature_values) for reason in explained]
     return detail

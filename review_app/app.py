@@ -17,10 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from review_app import authdb, routes_admin, routes_auth, routes_review
+from review_app import authdb, routes_admin, routes_auth, routes_learning, routes_models, routes_review
 from review_app.context import AppContext
 from review_app.csrf import CsrfRejected
 from review_app.deps import LoginRequired, require_user
+from review_app.limits import BodyLimitMiddleware
 from review_app.rendering import build_templates, render
 from review_app.security import SecurityHeadersMiddleware
 from review_app.settings import ReviewSettings
@@ -67,16 +68,22 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
             thread.join(timeout=5)
 
     app = FastAPI(
-        title="lurewatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="lurewatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+        # Starlette's trailing-slash redirect is absolute, built from the Host header (Host: evil.example sent
+        # /admin/users/ to http://evil.example/admin/users): off, every redirect of the app is a relative path.
+        redirect_slashes=False,
     )
     app.state.context = context
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)  # outermost: also on 413s
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_auth.public_router)
     protected = [Depends(require_user)]
     app.include_router(routes_auth.router, dependencies=protected)
     app.include_router(routes_review.router, dependencies=protected)
     app.include_router(routes_admin.router, dependencies=protected)
+    app.include_router(routes_models.router, dependencies=protected)
+    app.include_router(routes_learning.router, dependencies=protected)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

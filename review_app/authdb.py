@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS login_failures (
     at       REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_login_failures ON login_failures (username, ip, at);
+CREATE TABLE IF NOT EXISTS app_secrets (
+    name  TEXT PRIMARY KEY,                    -- login-csrf: signs the pre-login cookies (no row per visitor)
+    value BLOB NOT NULL
+);
 """
 
 

@@ -55,9 +55,11 @@ class DecisionEvent:
     label: str | None = None
     note: str | None = None
     target_event_id: str | None = None  # undo: the decision being undone
+    cluster_of: int | None = None  # decide: taken on this (lead) ad for its whole template cluster
 
     def to_entry(self) -> Entry:
-        return {
+        entry: Entry = {"cluster_of": self.cluster_of} if self.cluster_of is not None else {}
+        return entry | {
             "event_id": self.event_id,
             "action": self.action,
             "ad_id": self.ad_id,
@@ -82,6 +84,7 @@ class DecisionEvent:
             label=entry.get("label"),
             note=entry.get("note"),
             target_event_id=entry.get("target_event_id"),
+            cluster_of=int(entry["cluster_of"]) if entry.get("cluster_of") is not None else None,
         )
 
 
@@ -96,6 +99,37 @@ def new_decision(ad_id: int, label: str, note: str | None, analyst: str) -> Deci
     if len(clean) > MAX_NOTE_CHARS:
         raise DecisionError(f"notes may have at most {MAX_NOTE_CHARS} characters")
     return DecisionEvent(uuid.uuid4().hex, "decide", ad_id, analyst, _now(), label=label, note=clean or None)
+
+
+def new_cluster_decision(lead: DecisionEvent, ad_id: int) -> DecisionEvent:
+    """The same decision for another ad of the lead ad's template cluster (applied only while that ad is still
+    undecided and in the same cluster: see :func:`_apply_decide`)."""
+    return DecisionEvent(uuid.uuid4().hex, "decide", ad_id, lead.analyst, _now(), label=lead.label, note=lead.note,
+                         cluster_of=lead.ad_id)
+
+
+def undecided_cluster_members(con: duckdb.DuckDBPyConnection, ad_id: int, limit: int = 500) -> list[int]:
+    """The other ads of the ad's template cluster (``ad_clusters``) that have no decision in force, oldest id
+    first: what a decision on the ad applies to besides it."""
+    rows = con.execute(
+        f"""
+        WITH members AS (
+            SELECT c.ad_id FROM ad_clusters c
+            WHERE c.cluster_id = (SELECT cluster_id FROM ad_clusters WHERE ad_id = ?) AND c.ad_id <> ?
+        ),
+        latest AS (
+            SELECT ad_id, label FROM (
+                SELECT ad_id, label, row_number() OVER (PARTITION BY ad_id ORDER BY decided_at DESC, label_id DESC) rn
+                FROM labels WHERE ad_id IN (SELECT ad_id FROM members)
+            ) WHERE rn = 1
+        )
+        SELECT m.ad_id FROM members m LEFT JOIN latest l USING (ad_id)
+        WHERE l.label IS NULL OR l.label = '{NO_LABEL}'
+        ORDER BY m.ad_id LIMIT ?
+        """,
+        [ad_id, ad_id, limit],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def new_undo(ad_id: int, target_event_id: str, analyst: str) -> DecisionEvent:
@@ -145,7 +179,11 @@ def _apply_decide(con: duckdb.DuckDBPyConnection, event: DecisionEvent) -> str |
         return f"unknown label {event.label!r}"
     if not con.execute("SELECT count(*) FROM ads WHERE ad_id = ?", [event.ad_id]).fetchall()[0][0]:
         return f"no ad {event.ad_id}"
-    _insert(con, event, event.label, current_label(con, event.ad_id), None)
+    previous = current_label(con, event.ad_id)
+    # a cluster decision reaches only ads of the cluster nobody has decided
+    if event.cluster_of is not None and event.ad_id not in undecided_cluster_members(con, event.cluster_of, 10**6):
+        return f"ad {event.ad_id} was decided separately or left the template cluster of ad {event.cluster_of}"
+    _insert(con, event, event.label, previous, None)
     return None
 
 

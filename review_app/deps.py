@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 from starlette.requests import Request
 
 from review_app import csrf
 from review_app.context import AppContext, app_context
-from review_app.sessions import Session, load_session, save_data
+from review_app.sessions import Session, load_session, update_data
 
 
 class LoginRequired(Exception):
@@ -25,6 +25,8 @@ def current_session(request: Request) -> Session | None:
         pass
     context = app_context(request)
     token = request.cookies.get(context.settings.session_cookie_name)
+    if csrf.is_login_cookie(token):  # a signed pre-login cookie: no session behind it
+        token = None
     session = load_session(context.settings.auth_database, token, context.policy)
     request.state.review_session = session
     return session
@@ -55,15 +57,15 @@ async def require_admin_csrf(request: Request, session: Annotated[Session, Depen
 
 def flash(context: AppContext, session: Session, level: str, text: str) -> None:
     """A message shown once on the next page (level: ok | info | warn | error)."""
-    messages = list(session.data.get("flash", []))[-4:]
-    messages.append([level, text])
-    session.data["flash"] = messages
-    save_data(context.settings.auth_database, session)
+
+    def add(data: dict[str, Any]) -> None:
+        data["flash"] = [*list(data.get("flash", []))[-4:], [level, text]]
+
+    update_data(context.settings.auth_database, session, add)
 
 
 def pop_flashes(context: AppContext, session: Session | None) -> list[tuple[str, str]]:
     if session is None or not session.data.get("flash"):
         return []
-    messages = [(str(level), str(text)) for level, text in session.data.pop("flash")]
-    save_data(context.settings.auth_database, session)
-    return messages
+    popped = update_data(context.settings.auth_database, session, lambda data: data.pop("flash", []))
+    return [(str(level), str(text)) for level, text in popped]

@@ -5,7 +5,9 @@ Two kinds of export leave the app:
 
 * the **analyst export** (any analyst): every contact identifier replaced by its keyed pseudonym and the contact
   spans in the ad text masked (:func:`warehouse.pseudonymise.pseudonymise_case`); the same pseudonym an ad gets from
-  retention, so a hotline can tell two cases apart or together without seeing a phone number;
+  retention, so a hotline can tell two cases apart or together without seeing a phone number. Then one scrubber
+  (:func:`scrub_case`) searches every text field of every section, linked ads included, for contacts the stored
+  extraction does not list (a national-format number, a URL in the company field, a phone in a linked ad's title);
 * the **referral export** (administrators only, a reason required): values in clear, for the police or a hotline
   that needs to act on the number. The reason is recorded with the export.
 """
@@ -15,15 +17,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 
+from features.contacts import extract_contacts, lower_same_length
+from features.phones import find_phones
 from lurewatch.csv_safety import neutralise
 from review_app.ad_view import AdDetail
 from review_app.indicators import info
-from warehouse.pseudonymise import Pseudonymiser, pseudonymise_case
+from warehouse.pseudonymise import DIGEST_HEX, PREFIX, Pseudonymiser, mask_spans, pseudonymise_case
 
 CSV_COLUMNS = ("section", "item", "field", "value")
 FORMATS = ("csv", "json")
@@ -123,9 +128,106 @@ def build_case(detail: AdDetail, exported_by: str) -> dict[str, Any]:
     }
 
 
+# Values the app itself produces (times, hashes, account names, labels, codes): not ad or note text, not scrubbed.
+_MACHINE_FIELDS = frozenset(
+    {
+        "exported_at", "exported_by", "tool", "purpose", "pseudonymised", "pseudonym_key_id", "model_version",
+        "posted", "first_seen", "last_seen", "decided_at", "content_hash", "analyst", "source", "action", "label",
+        "previous_label", "current_label", "indicator", "language", "site_id", "kind", "feature",
+    }
+)
+# The board's own address and id of an ad: kept as references, only contacts found inside them are replaced.
+_REFERENCE_FIELDS = frozenset({"url", "external_id"})
+# Masked in place, same length, so the evidence offsets into them stay valid.
+_IN_PLACE = frozenset({("ad", "title"), ("ad", "body")})
+_PSEUDONYM_IN_TEXT = re.compile(rf"{PREFIX}[0-9a-f]{{{DIGEST_HEX}}}")
+# Any 7-15 digits written as one number (national formats such as "2914 5678" that no numbering plan validated).
+_NUMBER_RUN = re.compile(r"(?<![\w+])\+?\(?\d(?:[ \t\u00a0\-./()]{0,2}\d){6,14}(?!\d)")
+_DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+_MONEY_AFTER = re.compile(r"\s{0,2}(?:€|\$|£|₽|eur|euro|eiro|zł|zl\b|pln|руб|usd|gbp|nok|sek)", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w.@])@[a-z0-9_][a-z0-9_.]{2,29}[a-z0-9_]", re.IGNORECASE)
+_NETWORK_HANDLE = re.compile(  # "instagram: model.casting", "IG - x_y_z", "tiktok @..." (no @ needed)
+    r"\b(?:instagram|insta|inst|ig|tiktok|tik\s?tok|snapchat|snap|vk|facebook|fb)\b[\s:;,\-–—]{0,4}"
+    r"(?P<handle>@?[a-z0-9_][a-z0-9_.]{2,29}[a-z0-9_])",
+    re.IGNORECASE,
+)
+
+
+def contact_spans(text: str, *, references: bool = False) -> list[tuple[int, int, str]]:
+    """Every contact-like span in ``text`` as ``(start, end, identifier)``, overlapping spans merged: what
+    :func:`features.contacts.extract_contacts` finds (phones in any numbering plan it knows, e-mails incl. obfuscated
+    ones, messenger links and handles, URLs), any other @handle or social-network handle, and any run of 7-15
+    digits that is not a date or an amount. Pseudonyms already in the text are left alone. ``references``: the
+    text is an ad's own URL or id, so it is not one URL contact as a whole and digit runs alone do not count."""
+    protected = [m.span() for m in _PSEUDONYM_IN_TEXT.finditer(text)]
+    found = [(c.start, c.end, c.value) for c in extract_contacts(text) if not (references and c.kind == "url")]
+    if references:  # a URL claims its whole span in extract_contacts: look for numbers inside it separately
+        found += [(m.start, m.end, m.e164) for m in find_phones(lower_same_length(text))]
+    found += [(m.start(), m.end(), m.group()) for m in _HANDLE.finditer(text)]
+    found += [(m.start("handle"), m.end("handle"), m.group("handle")) for m in _NETWORK_HANDLE.finditer(text)]
+    if not references:
+        for m in _NUMBER_RUN.finditer(text):
+            run = m.group()
+            if _DATE_LIKE.match(run) or _MONEY_AFTER.match(text, m.end()):
+                continue
+            found.append((m.start(), m.end(), run))
+    spans = sorted(
+        (start, end, value)
+        for start, end, value in found
+        if end > start and not any(start < p_end and p_start < end for p_start, p_end in protected)
+    )
+    merged: list[tuple[int, int, str]] = []
+    for start, end, value in spans:
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            merged.append((start, end, value))
+    return merged
+
+
+def scrub_text(text: str, pseudonymiser: Pseudonymiser, *, in_place: bool = False, references: bool = False) -> str:
+    """``text`` with every contact-like span (:func:`contact_spans`) masked with ``•`` (``in_place``: same length)
+    or replaced by the keyed pseudonym of the identifier."""
+    spans = contact_spans(text, references=references)
+    if not spans:
+        return text
+    if in_place:
+        return mask_spans(text, [(start, end) for start, end, _ in spans])
+    parts: list[str] = []
+    position = 0
+    for start, end, value in spans:
+        parts += [text[position:start], pseudonymiser.pseudonym(value)]
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _scrub_value(value: Any, pseudonymiser: Pseudonymiser, key: str, section: str) -> Any:
+    if isinstance(value, str):
+        if key in _MACHINE_FIELDS:
+            return value
+        return scrub_text(
+            value, pseudonymiser, in_place=(section, key) in _IN_PLACE, references=key in _REFERENCE_FIELDS
+        )
+    if isinstance(value, list):
+        return [_scrub_value(item, pseudonymiser, key, section) for item in value]
+    if isinstance(value, dict):
+        return {name: _scrub_value(item, pseudonymiser, str(name), section) for name, item in value.items()}
+    return value
+
+
+def scrub_case(case: dict[str, Any], pseudonymiser: Pseudonymiser) -> dict[str, Any]:
+    """The one scrubber every analyst export goes through: every text field of every section (the ad, evidence,
+    score reasons, contacts, *linked ads*, decisions and notes) is searched for contacts itself, whatever the
+    extraction stored: the ad's title and body are masked in place, everything else gets keyed pseudonyms."""
+    return {section: _scrub_value(value, pseudonymiser, "", section) for section, value in case.items()}
+
+
 def analyst_case(case: dict[str, Any], pseudonymiser: Pseudonymiser) -> dict[str, Any]:
-    """The case an analyst may take out of the app: contacts pseudonymised, contact spans in the text masked."""
-    out = pseudonymise_case(case, pseudonymiser)
+    """The case an analyst may take out of the app: the stored contacts pseudonymised and their spans masked
+    (:func:`warehouse.pseudonymise.pseudonymise_case`), then every text field through :func:`scrub_case`."""
+    out = scrub_case(pseudonymise_case(case, pseudonymiser), pseudonymiser)
     out["case"]["purpose"] = "analysis"
     return out
 

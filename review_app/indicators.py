@@ -81,3 +81,19 @@ def feature_label(feature: str) -> str:
     if feature.startswith("lang_"):
         return f"Language: {feature.removeprefix('lang_')}"
     return feature
+
+
+def gloss(indicator: str) -> str:
+    """An English gloss of a highlighted phrase, from the taxonomy: the lexicons know what each entry signals (its
+    indicator), so one gloss per indicator, e.g. "Phrase signalling: upfront fees — Fees or deposits charged...\""""
+    meta = info(indicator)
+    if indicator in FACTS:
+        return f"{meta.title}: a fact stated in the ad (not a lure indicator by itself)"
+    title = meta.title[:1].lower() + meta.title[1:]
+    return f"Phrase signalling: {title}" + (f" — {meta.description}" if meta.description else "")
+
+
+def phrase_language(pattern: str | None) -> str | None:
+    """The language of a lexicon phrase, from its pattern id ("lv-upfront_fee-003" -> "lv"); None for facts."""
+    head, sep, _ = (pattern or "").partition("-")
+    return head if sep and 2 <= len(head) <= 3 and head.isalpha() and head.islower() else None

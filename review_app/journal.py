@@ -15,10 +15,12 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,8 @@ class DecisionJournal:
         self.lock_path = path.with_name(path.name + ".lock")
         self.rejected_path = path.with_name(path.name.removesuffix(".jsonl") + ".rejected.jsonl")
         self.lock_timeout_s = lock_timeout_s
+        self._stamp_mutex = threading.Lock()
+        self._last_stamp: datetime | None = None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -95,10 +99,22 @@ class DecisionJournal:
         if created:
             _fsync_dir(path.parent)
 
-    def append(self, entry: Entry) -> None:
-        """Durably append one entry (returns after fsync)."""
+    def append(self, entry: Entry, *, timestamp_key: str | None = None) -> Entry:
+        """Durably append one entry (returns after fsync) and return it as written.
+
+        ``timestamp_key``: set that field to the current time *under the journal lock*, strictly later than the
+        previous stamp, so the entries' times follow their append (= replay) order even when many requests append
+        at once; the audit trail orders decisions by that time and each row's ``previous_label`` relies on it."""
         with self._locked():
+            if timestamp_key is not None:
+                now = datetime.now(UTC)
+                with self._stamp_mutex:
+                    if self._last_stamp is not None and now <= self._last_stamp:
+                        now = self._last_stamp + timedelta(microseconds=1)
+                    self._last_stamp = now
+                entry = {**entry, timestamp_key: now.isoformat()}
             self._append_lines(self.path, [entry])
+        return entry
 
     def has_pending(self) -> bool:
         try:
@@ -149,10 +165,48 @@ class DecisionJournal:
             refused += [{"unreadable_line": line, "rejected_at": time.time()} for line in broken]
             if refused:
                 self._append_lines(self.rejected_path, refused)
-                for item in refused:
-                    logger.warning("decision journal entry refused: %s", item)
+                for item in refused:  # never the note or the raw line: analysts type contacts into notes
+                    logger.warning(
+                        "decision journal entry refused (kept in %s): event %s, %s on ad %s: %s",
+                        self.rejected_path.name, item.get("event_id", "?"), item.get("action", "?"),
+                        item.get("ad_id", "?"), item.get("rejected_reason", "unreadable line"),
+                    )
             with self.path.open("r+b") as handle:
                 handle.truncate(0)
                 handle.flush()
                 os.fsync(handle.fileno())
         return outcome
+
+    def rewrite(self, scrub: Callable[[list[Entry]], list[Entry]]) -> int:
+        """Pass the entries of the pending journal and of the rejected file through ``scrub`` (retention rewrites
+        the notes on retired ads) and, where anything changed, replace the file with a new one (written beside it,
+        fsync'd, ``os.replace``'d: a crash leaves the old or the new file), so no old byte stays in it. A line that
+        is not a JSON object reaches ``scrub`` as ``{"unreadable_line": line}``. Returns how many entries changed."""
+        changed = 0
+        with self._locked():
+            for path in (self.path, self.rejected_path):
+                try:
+                    lines = [line for line in path.read_bytes().decode("utf-8", errors="replace").splitlines()
+                             if line.strip()]
+                except FileNotFoundError:
+                    continue
+                entries: list[Entry] = []
+                for line in lines:
+                    try:
+                        value = json.loads(line)
+                    except json.JSONDecodeError:
+                        value = None
+                    entries.append(value if isinstance(value, dict) else {"unreadable_line": line})
+                scrubbed = scrub(entries)
+                if len(scrubbed) != len(entries):
+                    raise RuntimeError(f"journal rewrite returned {len(scrubbed)} of {len(entries)} entries")
+                differ = sum(1 for a, b in zip(entries, scrubbed, strict=True) if a != b)
+                if not differ:
+                    continue
+                changed += differ
+                fresh = path.with_name(path.name + ".rewrite")
+                fresh.unlink(missing_ok=True)
+                self._append_lines(fresh, scrubbed)
+                os.replace(fresh, path)
+                _fsync_dir(path.parent)
+        return changed

@@ -7,6 +7,7 @@ among those matching the filters (by default: not decided yet), shown with "+N s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -16,13 +17,55 @@ from urllib.parse import urlencode
 import duckdb
 from markupsafe import Markup
 
+from features.phones import NATIONAL_REGIONS, parse_number
 from review_app.decisions import LABELS, NO_LABEL
-from review_app.highlight import Span, snippet, spans_from_evidence
+from review_app.highlight import SEARCH_SPAN, Span, snippet, spans_from_evidence
 from review_app.indicators import ordered
 from warehouse.records import ad_text
 
 STATUSES: tuple[str, ...] = ("undecided", *LABELS, "all")
 MAX_QUERY_CHARS = 200
+MIN_PHONE_DIGITS = 5  # a query with at least this many digits (and nothing but digits, spaces, + - . / ( )) is
+# also looked up among the extracted phone numbers by its digits: "29140327" finds "+371 2914 0327"
+_PHONE_QUERY = re.compile(r"^[\d\s+\-./()]+$")
+MAX_SEARCH_MARKS = 50  # literal matches marked per snippet
+
+
+def phone_terms(q: str) -> tuple[str, list[str]] | None:
+    """For a query that looks like a phone number: its digits (matched inside stored E.164 numbers) and the E.164
+    numbers it is in a national format of the Baltic/Nordic/PL/RU plans (:func:`features.phones.parse_number`)."""
+    if not _PHONE_QUERY.match(q):
+        return None
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    stripped = q.strip()
+    if stripped.startswith(("+", "00")):  # international: one reading
+        parsed = [parse_number("+" + (digits[2:] if stripped.startswith("00") else digits), None)]
+    else:  # national: every plan it is valid in
+        parsed = [parse_number(digits, region) for region in NATIONAL_REGIONS]
+    return digits, sorted({number[0] for number in parsed if number})
+
+
+def contact_query(q: str) -> tuple[str, list[Any]]:
+    """SQL (a condition on ``entities`` rows) and parameters: contacts whose normalised value matches ``q``.
+
+    Stored values are normalised by extraction (:mod:`features.contacts`: E.164 numbers, lower-cased e-mails,
+    ``@handle``s), so a phone number is found however the ad or the analyst spaced it, and an e-mail or handle
+    in any case."""
+    clauses = ["contains(lower(value), ?)"]
+    params: list[Any] = [re.sub(r"\s+", "", q).lower()]
+    phone = phone_terms(q)
+    if phone is not None:
+        digits, numbers = phone
+        clauses.append(
+            "(kind IN ('phone', 'whatsapp', 'viber') AND contains(regexp_replace(value, '[^0-9]', '', 'g'), ?))"
+        )
+        params.append(digits)
+        if numbers:
+            clauses.append("value IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(numbers)
+    return "(" + " OR ".join(clauses) + ")", params
 
 
 def _text(value: str | None, limit: int = 100) -> str | None:
@@ -120,6 +163,16 @@ class QueueItem:
     similar_open: int  # other ads in the cluster that match the filters (e.g. still undecided)
     indicators: list[str] = field(default_factory=list)
     snippet: Markup = field(default_factory=Markup)
+    rank: int = 0  # position in the queue under the current filters (1: the riskiest)
+    contact_match: bool = False  # the search matched one of its extracted contacts
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """Where the champion's alert threshold falls in the queue under the current filters."""
+
+    score: float
+    above: int  # clusters (queue entries) scoring at or above it
 
 
 @dataclass(slots=True)
@@ -128,10 +181,22 @@ class QueuePage:
     total: int
     page: int
     page_size: int
+    threshold: Threshold | None = None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+    @property
+    def threshold_index(self) -> int | None:
+        """Before which item of this page the threshold line goes (``len(items)``: after the last item, shown on
+        the last page only); None when it is not on this page."""
+        if self.threshold is None:
+            return None
+        index = self.threshold.above - (self.page - 1) * self.page_size
+        if 0 <= index < len(self.items) or (index == len(self.items) and self.page >= self.pages):
+            return index
+        return None
 
 
 def _where(filters: QueueFilters) -> tuple[str, list[Any]]:
@@ -164,8 +229,12 @@ def _where(filters: QueueFilters) -> tuple[str, list[Any]]:
     if filters.q:
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         columns = ("title", "body", "coalesce(company, '')")
-        clauses.append("(" + " OR ".join(f"{column} ILIKE ? ESCAPE '\\'" for column in columns) + ")")
-        params += [f"%{escaped}%"] * len(columns)
+        contacts, contact_params = contact_query(filters.q)
+        clauses.append(
+            "(" + " OR ".join(f"{column} ILIKE ? ESCAPE '\\'" for column in columns)
+            + f" OR ad_id IN (SELECT ad_id FROM entities WHERE {contacts}))"
+        )
+        params += [f"%{escaped}%"] * len(columns) + contact_params
     return (" AND ".join(clauses) or "TRUE"), params
 
 
@@ -206,7 +275,16 @@ _COLUMNS = (
 )
 
 
-def _item(row: tuple[Any, ...], focus: str | None) -> QueueItem:
+def search_spans(text: str, q: str | None, limit: int = MAX_SEARCH_MARKS) -> list[Span]:
+    """The literal (case-insensitive) occurrences of the searched phrase in ``text``, as spans to mark."""
+    if not q:
+        return []
+    found = re.finditer(re.escape(q), text, re.IGNORECASE)
+    return [Span(m.start(), m.end(), SEARCH_SPAN) for _, m in zip(range(limit), found, strict=False)]
+
+
+def _item(row: tuple[Any, ...], focus: str | None, rank: int = 0,
+          contact_spans: list[tuple[int, int]] | None = None) -> QueueItem:
     (ad_id, score, title, body, site_id, url, language, first_seen, last_seen, status, cluster_id, cluster_size,
      matching, indicators, evidence) = row
     offset = len(ad_text(title, body)) - len(body)  # evidence offsets count the title and blank line too
@@ -214,6 +292,10 @@ def _item(row: tuple[Any, ...], focus: str | None) -> QueueItem:
         Span(s.start - offset, s.end - offset, s.indicator)
         for s in spans_from_evidence(json.loads(evidence) if evidence else [])
     ]
+    marks = search_spans(body, focus)
+    matched = [Span(start - offset, end - offset, SEARCH_SPAN) for start, end in contact_spans or []]
+    marks += [s for s in matched if s.end > 0]
+    anchor = min((s.start for s in marks), default=None)
     return QueueItem(
         ad_id=int(ad_id),
         score=float(score),
@@ -228,29 +310,63 @@ def _item(row: tuple[Any, ...], focus: str | None) -> QueueItem:
         similar=max(int(cluster_size), int(matching)) - 1,
         similar_open=int(matching) - 1,
         indicators=ordered(list(indicators or [])),
-        snippet=snippet(body, spans, focus=focus),
+        snippet=snippet(body, spans + marks, anchor=anchor),
+        rank=rank,
+        contact_match=bool(matched),
     )
 
 
+def _contact_spans(
+    con: duckdb.DuckDBPyConnection, ad_ids: list[int], q: str | None
+) -> dict[int, list[tuple[int, int]]]:
+    """Where the contacts matching the search sit in each ad's text (offsets into title, blank line, body)."""
+    if not q or not ad_ids:
+        return {}
+    condition, params = contact_query(q)
+    rows = con.execute(
+        f"SELECT ad_id, start_pos, end_pos FROM entities WHERE ad_id IN (SELECT unnest(?::BIGINT[])) AND {condition}",
+        [ad_ids, *params],
+    ).fetchall()
+    found: dict[int, list[tuple[int, int]]] = {}
+    for ad_id, start, end in rows:
+        found.setdefault(int(ad_id), []).append((int(start), int(end)))
+    return found
+
+
 def queue_page(
-    con: duckdb.DuckDBPyConnection, model_version: str, filters: QueueFilters, page_size: int
+    con: duckdb.DuckDBPyConnection,
+    model_version: str,
+    filters: QueueFilters,
+    page_size: int,
+    threshold: float | None = None,
 ) -> QueuePage:
+    """One page of the queue; with the model's alert ``threshold``, how many entries score at or above it."""
     where, params = _where(filters)
+    cut = 2.0 if threshold is None else threshold  # 2.0: no score is above it
+    offset = (filters.page - 1) * page_size
     rows = con.execute(
         _CANDIDATES.format(where=where)
-        + f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM ranked WHERE rank_in_cluster = 1 "
-        "ORDER BY score DESC, ad_id LIMIT ? OFFSET ?",
-        [model_version, *params, page_size, (filters.page - 1) * page_size],
+        + f"SELECT {_COLUMNS}, count(*) FILTER (WHERE score >= ?) OVER () AS above, count(*) OVER () AS total "
+        "FROM ranked WHERE rank_in_cluster = 1 ORDER BY score DESC, ad_id LIMIT ? OFFSET ?",
+        [model_version, *params, cut, page_size, offset],
     ).fetchall()
     total = int(rows[0][-1]) if rows else 0
+    above = int(rows[0][-2]) if rows else 0
     if not rows and filters.page > 1:  # past the end (e.g. after deciding the last ads): count only
-        total = int(
-            con.execute(
-                _CANDIDATES.format(where=where) + "SELECT count(*) FROM ranked WHERE rank_in_cluster = 1",
-                [model_version, *params],
-            ).fetchall()[0][0]
+        total, above = (
+            int(v)
+            for v in con.execute(
+                _CANDIDATES.format(where=where)
+                + "SELECT count(*), count(*) FILTER (WHERE score >= ?) FROM ranked WHERE rank_in_cluster = 1",
+                [model_version, *params, cut],
+            ).fetchall()[0]
         )
-    return QueuePage([_item(row[:-1], filters.q) for row in rows], total, filters.page, page_size)
+    matches = _contact_spans(con, [int(row[0]) for row in rows], filters.q)
+    items = [
+        _item(row[:-2], filters.q, offset + n + 1, matches.get(int(row[0]))) for n, row in enumerate(rows)
+    ]
+    marker = Threshold(threshold, above) if threshold is not None else None
+    return QueuePage(items, total, filters.page, page_size, marker)
 
 
 def neighbour(

@@ -1,6 +1,7 @@
-"""Screenshot of the review queue in headless Chromium (docs/review-queue.png).
+"""Screenshots of the review queue and of an ad page in the Latvian interface, in headless Chromium
+(docs/review-queue.png, docs/review-ad-lv.png).
 
-``python -m review_app.screenshot [--db WAREHOUSE] [--out docs/review-queue.png]``
+``python -m review_app.screenshot [--db WAREHOUSE] [--out docs/review-queue.png] [--ad-out docs/review-ad-lv.png]``
 
 With ``--db`` a copy of that warehouse is used (the original is not touched); without, the bundled fixture sites
 are crawled, scored and a first model trained into a temporary warehouse (fixture labels only, ~1 minute). If
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "review-queue.png"
+DEFAULT_AD_OUT = DEFAULT_OUT.with_name("review-ad-lv.png")
 
 
 def launch_chromium(playwright: Any) -> Any:
@@ -51,7 +53,8 @@ def log_in(page: Any, base_url: str, username: str, password: str) -> None:
 def screenshot_queue(
     browser: Any, base_url: str, username: str, password: str, out: Path, width: int = 1360, height: int = 1100
 ) -> Path:
-    """Log in with a fresh browser context and save the first screenful of the queue to ``out``."""
+    """Log in with a fresh browser context and save a screenful of the queue's first page to ``out``: around the
+    alert threshold line if it is on that page, else the top."""
     out.parent.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
     try:
@@ -59,6 +62,29 @@ def screenshot_queue(
         log_in(page, base_url, username, password)
         page.goto(f"{base_url}/")
         page.wait_for_selector(".queue-item")
+        # the alert threshold line in view (when it is on the first page), with ads above and below it
+        page.evaluate("document.getElementById('threshold-line')?.scrollIntoView({block: 'center'})")
+        page.screenshot(path=str(out))
+    finally:
+        context.close()
+    return out
+
+
+def screenshot_ad(
+    browser: Any, base_url: str, username: str, password: str, out: Path, *, lang: str = "lv",
+    width: int = 1360, height: int = 1500,
+) -> Path:
+    """The ad page of the first ad in the queue in the ``lang`` interface (the glossary of its highlighted phrases
+    in view), saved to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        log_in(page, base_url, username, password)
+        page.goto(f"{base_url}/?lang={lang}")
+        href = page.locator(".queue-item").first.get_attribute("data-href")
+        page.goto(f"{base_url}{href}")
+        page.wait_for_selector("#ad-text")
         page.screenshot(path=str(out))
     finally:
         context.close()
@@ -66,14 +92,18 @@ def screenshot_queue(
 
 
 def capture_queue(
-    base_url: str, username: str, password: str, out: Path, width: int = 1360, height: int = 1100
+    base_url: str, username: str, password: str, out: Path, width: int = 1360, height: int = 1100,
+    ad_out: Path | None = None, ad_lang: str = "lv",
 ) -> Path:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            return screenshot_queue(browser, base_url, username, password, out, width, height)
+            screenshot_queue(browser, base_url, username, password, out, width, height)
+            if ad_out is not None:
+                screenshot_ad(browser, base_url, username, password, ad_out, lang=ad_lang)
+            return out
         finally:
             browser.close()
 
@@ -121,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="warehouse to show (a copy is used)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--ad-out", type=Path, default=DEFAULT_AD_OUT,
+                        help="the first ad of the queue in the Latvian interface, with glosses")
     args = parser.parse_args(argv)
 
     from review_app.authdb import initialise
@@ -144,8 +176,8 @@ def main(argv: list[str] | None = None) -> None:
             hasher=settings.password_hasher(),
         )
         with ThreadedServer(settings) as server:
-            out = capture_queue(server.url, "analyst", password, args.out)
-    print(f"wrote {out}")
+            out = capture_queue(server.url, "analyst", password, args.out, ad_out=args.ad_out)
+    print(f"wrote {out} and {args.ad_out}")
 
 
 if __name__ == "__main__":

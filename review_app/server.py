@@ -10,6 +10,7 @@ from collections.abc import Callable
 import uvicorn
 
 from review_app.app import create_app
+from review_app.logscrub import install_access_log_scrubber
 from review_app.settings import ReviewSettings
 
 
@@ -24,16 +25,21 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(
-    settings: ReviewSettings, *, log_level: str = "warning", forwarded_allow_ips: str = "127.0.0.1"
+    settings: ReviewSettings, *, log_level: str = "warning", forwarded_allow_ips: str | None = None
 ) -> uvicorn.Server:
+    """The app under uvicorn. Proxy headers (X-Forwarded-For/-Proto) are honoured only from the addresses in
+    ``forwarded_allow_ips`` (default: the ``trusted_proxies`` setting, empty): without a configured proxy, the
+    peer address is the client address, so a client cannot pick its own IP for the login rate limit."""
+    trusted = (settings.trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips).strip()
     config = uvicorn.Config(
         create_app(settings),
         log_level=log_level,
         access_log=log_level in ("info", "debug"),
-        proxy_headers=True,  # X-Forwarded-For/Proto only from these addresses (a TLS reverse proxy)
-        forwarded_allow_ips=forwarded_allow_ips,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         server_header=False,
     )
+    install_access_log_scrubber()
     return uvicorn.Server(config)
 
 
@@ -44,7 +50,7 @@ def serve(
     *,
     log_level: str = "warning",
     on_ready: Callable[[str], None] | None = None,
-    forwarded_allow_ips: str = "127.0.0.1",
+    forwarded_allow_ips: str | None = None,
 ) -> None:
     """Serve until interrupted. ``on_ready`` gets the base URL once the socket listens."""
     sock = bind(host, port)

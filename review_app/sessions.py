@@ -7,13 +7,15 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from review_app.authdb import auth_session
 from review_app.users import User, user_from_row
 
+T = TypeVar("T")
 _TOUCH_EVERY_S = 30.0  # last_seen is refreshed at most this often
 
 
@@ -80,11 +82,32 @@ def load_session(auth_db: Path, token: str | None, policy: SessionPolicy) -> Ses
 
 
 def save_data(auth_db: Path, session: Session) -> None:
+    """Overwrite the stored data with ``session.data`` (only safe when no other request of the session can run;
+    request handlers use :func:`update_data`)."""
     with auth_session(auth_db) as con:
         con.execute(
             "UPDATE sessions SET data = ? WHERE token_hash = ?",
             (json.dumps(session.data, ensure_ascii=False), session.token_hash),
         )
+
+
+def update_data(auth_db: Path, session: Session, change: Callable[[dict[str, Any]], T]) -> T:
+    """Read-modify-write of the session's data in one write transaction (``BEGIN IMMEDIATE``): ``change`` gets the
+    data as stored *now* (not as loaded at the start of the request), so parallel requests of one session (four
+    quick decisions, a flash message and an undo) never overwrite each other's changes. ``session.data`` is
+    refreshed; returns what ``change`` returned."""
+    with auth_session(auth_db) as con:
+        con.execute("BEGIN IMMEDIATE")
+        row = con.execute("SELECT data FROM sessions WHERE token_hash = ?", (session.token_hash,)).fetchone()
+        data: dict[str, Any] = json.loads(row[0] or "{}") if row else dict(session.data)
+        result = change(data)
+        if row is not None:
+            con.execute(
+                "UPDATE sessions SET data = ? WHERE token_hash = ?",
+                (json.dumps(data, ensure_ascii=False), session.token_hash),
+            )
+    session.data = data
+    return result
 
 
 def delete_session(auth_db: Path, session: Session) -> None:

@@ -31,7 +31,9 @@ class ReviewSettings(BaseSettings):
     cookie_secure: bool = Field(default=True, description="Send the session cookie over HTTPS only.")
     session_max_age_minutes: int = Field(default=12 * 60, ge=1, description="Absolute session lifetime.")
     session_idle_minutes: int = Field(default=60, ge=1, description="A session unused this long expires.")
-    login_session_minutes: int = Field(default=30, ge=1, description="Lifetime of the pre-login (CSRF) session.")
+    login_session_minutes: int = Field(
+        default=30, ge=1, description="Lifetime of the signed pre-login cookie (the login form's CSRF; nothing stored)."
+    )
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per user and IP in the window.")
     login_max_failures_per_ip: int = Field(
         default=30, ge=1, description="Failed logins per client IP (any user names) in the window."
@@ -52,8 +54,39 @@ class ReviewSettings(BaseSettings):
         description="Key for pseudonymised case exports (mode 600); defaults to LUREWATCH_PSEUDONYM_KEY / "
         "LUREWATCH_PSEUDONYM_KEY_FILE, the key retention uses. Without a key, analysts cannot export cases.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are trusted "
+        "(the client IP for login rate limits). Empty (default): proxy headers are ignored, the peer address counts.",
+    )
+    password_hash_threads: int = Field(
+        default=2, ge=1, le=64, description="argon2 hashes computed at once (in worker threads, never on the event "
+        "loop); further logins wait their turn."
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=16 * 1024, description="Largest request body accepted (413 before it is read)."
+    )
     page_size: int = Field(default=25, ge=5, le=200)
+    learning_share: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="Share of the weekly review budget (LUREWATCH_REVIEW_BUDGET) the "
+        "'teach the model' mode asks for: ads whose label would teach the model most (review_app/learning.py)."
+    )
     explain_top: int = Field(default=8, ge=1, le=30)
+    page_text_chars: int = Field(
+        default=20_000, ge=1_000, description="Characters of ad text an ad page shows; the rest on 'show full text'."
+    )
+    page_max_highlights: int = Field(default=500, ge=0, description="Evidence spans marked on an ad page at most.")
+    page_list_rows: int = Field(
+        default=50, ge=5, description="Rows an ad page shows at most of its contacts, linked ads and history."
+    )
+    page_deadline_s: float = Field(
+        default=5.0, gt=0, description="Longest wait for highlighting (then the text is shown without highlights) "
+        "and for the reasons of an ad shown in full."
+    )
+    page_long_ad_wait_s: float = Field(
+        default=0.15, gt=0, description="Longest wait for the reasons of an ad too long to show in full; they go on "
+        "being computed and the next view shows them."
+    )
 
     @property
     def database(self) -> Path:

@@ -10,6 +10,12 @@
   }
 
   function activate(element) {
+    if (element.dataset.explains) {
+      // A disabled action (e.g. export without a pseudonymisation key): show why instead of doing nothing.
+      element.classList.add("flash-reason");
+      element.focus();
+      return;
+    }
     if (element instanceof HTMLButtonElement && element.form) {
       if (submitting) return;
       submitting = true;

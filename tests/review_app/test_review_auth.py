@@ -217,7 +217,8 @@ def test_logout_ends_the_server_side_session(shared_env: ReviewEnv) -> None:
 
 
 def test_sessions_expire_when_idle_or_too_old(tmp_path: Path) -> None:
-    """Server-side expiry: a session unused longer than the idle limit, or older than the absolute limit, is gone."""
+    """Server-side expiry: a session unused longer than the idle limit, or older than the absolute limit, is gone.
+    No sleeping: the stored timestamps are moved back (a slow machine cannot make a fresh session look idle)."""
     settings = make_settings(tmp_path / "lw.duckdb")
     from review_app.authdb import initialise
 
@@ -225,16 +226,30 @@ def test_sessions_expire_when_idle_or_too_old(tmp_path: Path) -> None:
     user = create_user(
         settings.auth_database, "dave", "dave-password-12", "analyst", created_by="test", hasher=HASHER
     )
-    idle = SessionPolicy(max_age_s=60, idle_s=0.3, anonymous_s=60)
-    token, _ = create_session(settings.auth_database, user, idle)
-    assert load_session(settings.auth_database, token, idle) is not None
-    time.sleep(0.5)
-    assert load_session(settings.auth_database, token, idle) is None
-    old = SessionPolicy(max_age_s=0.3, idle_s=60, anonymous_s=60)
-    token, _ = create_session(settings.auth_database, user, old)
-    time.sleep(0.5)
-    assert load_session(settings.auth_database, token, old) is None
-    assert load_session(settings.auth_database, "made-up-token", old) is None
+    policy = SessionPolicy(max_age_s=3600, idle_s=600, anonymous_s=60)
+
+    def age(token_hash: str, *, unused_s: float = 0, created_s: float = 0) -> None:
+        with sqlite3.connect(settings.auth_database) as con:
+            con.execute(
+                "UPDATE sessions SET last_seen = last_seen - ?, created_at = created_at - ?, "
+                "expires_at = expires_at - ? WHERE token_hash = ?",
+                (unused_s, created_s, created_s, token_hash),
+            )
+
+    token, session = create_session(settings.auth_database, user, policy)
+    assert session.expires_at - time.time() == pytest.approx(3600, abs=60)  # absolute limit from the policy
+    age(session.token_hash, unused_s=590)
+    assert load_session(settings.auth_database, token, policy) is not None  # 590 s unused: alive (and touched)
+    age(session.token_hash, unused_s=610)
+    assert load_session(settings.auth_database, token, policy) is None  # 610 s unused: idle, and deleted
+    assert load_session(settings.auth_database, token, SessionPolicy(3600, 10**6, 60)) is None  # gone for good
+
+    token, session = create_session(settings.auth_database, user, policy)
+    age(session.token_hash, created_s=3500)
+    assert load_session(settings.auth_database, token, policy) is not None  # 3,500 s old: within the limit
+    age(session.token_hash, created_s=200)
+    assert load_session(settings.auth_database, token, policy) is None  # 3,700 s old, though just used
+    assert load_session(settings.auth_database, "made-up-token", policy) is None
 
 
 def test_cli_creates_argon2_accounts_and_refuses_bad_input(tmp_path: Path) -> None:

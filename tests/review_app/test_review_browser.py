@@ -20,11 +20,11 @@ from warehouse import session
 from warehouse.ads import upsert_ads
 from warehouse.records import AdRow
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (bin/setup --dev)")
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # A missing browser fails these tests (they prove "attacker text never runs in the browser"), never skips them.
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: install it with bin/setup --dev (bin/test does)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

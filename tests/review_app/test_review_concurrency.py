@@ -74,15 +74,14 @@ def test_decisions_while_another_process_holds_the_file_survive_a_crash(review_t
         a, b, holder_ad = client.queue_ids()[:3]
         holder = _hold(settings.database, holder_ad)
         try:
-            started = time.monotonic()
             posted = [
                 client.post(f"/ads/{a}/decision", {"csrf_token": token, "label": "lure", "note": "first"}),
                 client.post(f"/ads/{b}/decision", {"csrf_token": token, "label": "not_lure"}),
                 client.post(f"/ads/{a}/decision", {"csrf_token": token, "label": "unsure"}),
                 client.post("/undo", {"csrf_token": token}),
             ]
+            # Answered while the holder still has the file (it lets go only in the finally below): from the journal.
             assert [r.status_code for r in posted] == [303] * 4
-            assert time.monotonic() - started < 8  # answered from the journal, not after the holder
             busy = client.get("/")
             assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
             assert "kept safe in the local journal" in busy.text
@@ -139,6 +138,7 @@ def test_crawl_and_score_flow_and_analysts_write_at_the_same_time(review_build: 
     targets = client.queue_ids({"page": "1"}) + client.queue_ids({"page": "2"})
     done = threading.Event()
     acknowledged: list[tuple[int, str, str]] = []
+    refused: list[str] = []  # any answer but 303, checked in the main thread (an assert here would only warn)
     journaled = 0
 
     def analyst() -> None:
@@ -149,11 +149,16 @@ def test_crawl_and_score_flow_and_analysts_write_at_the_same_time(review_build: 
                 return
             label = labels[number % 4]
             response = client.post(f"/ads/{ad_id}/decision", {"csrf_token": token, "label": label, "next_hint": ""})
-            assert response.status_code == 303
+            if response.status_code != 303:
+                refused.append(f"decision on {ad_id}: HTTP {response.status_code}")
+                return
             acknowledged.append((ad_id, label, "decide"))
             journaled += response.headers["location"] == "/"  # the next ad could not be looked up: journaled
             if number % 5 == 4:
-                assert client.post("/undo", {"csrf_token": token}).status_code == 303
+                undo = client.post("/undo", {"csrf_token": token})
+                if undo.status_code != 303:
+                    refused.append(f"undo on {ad_id}: HTTP {undo.status_code}")
+                    return
                 acknowledged.append((ad_id, "undo", "undo"))
             time.sleep(0.15)
 
@@ -165,6 +170,7 @@ def test_crawl_and_score_flow_and_analysts_write_at_the_same_time(review_build: 
             done.set()
             worker.join(timeout=120)
         assert not worker.is_alive()
+        assert refused == []
         assert sum(crawl["inserted"] for crawl in result["crawls"]) == 24
         deadline = time.monotonic() + 30
         while settings.journal.exists() and settings.journal.read_text(encoding="utf-8"):

@@ -1,4 +1,4 @@
-"""Crawl commands for the ``lurewatch`` CLI: ``crawl-health`` and ``sites list`` / ``sites check``.
+"""Crawl commands for the ``lurewatch`` CLI: ``crawl-health`` and ``sites list`` / ``check`` / ``new``.
 
 Mount with ``app.add_typer(cli_crawl.app)`` (no name: the commands join the top level).
 """
@@ -16,7 +16,9 @@ from lurewatch.settings import get_settings
 from lurewatch.terminal import safe_text
 
 app = typer.Typer(add_completion=False, help="Crawl health and site configs.")
-sites_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Site configs: list them, check them.")
+sites_app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Site configs: list them, check them, propose new ones."
+)
 app.add_typer(sites_app, name="sites")
 
 SitesDirOption = Annotated[
@@ -218,3 +220,100 @@ def _fetch_check(name: str, directory: Path, base_url: str | None, limit: int) -
     if bad:
         typer.secho(f"FAIL {name}: fix the selectors (or the site is down) before crawling it", fg="red")
     return int(bad)
+
+
+@sites_app.command("new")
+def new_site(
+    url: Annotated[str, typer.Argument(help="The board: its home page, or better a page that lists ads")],
+    name: Annotated[str | None, typer.Option(help="Config name (default: from the host, e.g. cv-lv)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="File (or directory) to write (default: crawlers/sites/NAME.yaml)")
+    ] = None,
+    pages: Annotated[int, typer.Option(min=2, max=50, help="At most this many requests besides robots.txt")] = 12,
+    delay: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds between requests (default: 1, or LUREWATCH_CRAWL_DELAY_S if larger; "
+                                 "a robots.txt Crawl-delay is always honoured)"),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file")] = False,
+) -> None:
+    """Propose a site config for a board: fetch a few of its pages politely (robots.txt first, our User-Agent,
+    the crawler's timeout and size cap), detect sitemaps, feeds, the listing's ad links and pagination and the
+    ads' schema.org JobPosting markup, write a config with `enabled: false` and report what was found and which
+    fields could not be filled. Check it with `lurewatch sites check NAME --fetch 5` before enabling it."""
+    from crawlers.onboard import OnboardError, propose
+    from crawlers.site_config import SITES_DIR, ConfigError, load_site_config
+    from lurewatch.cli_common import fail
+
+    target, name = _new_site_target(url, name, out, SITES_DIR)
+    if target.exists() and not force:
+        raise fail(f"{target} already exists: pass --force to overwrite it, or --name/--out for another file")
+    if not target.parent.is_dir():
+        raise fail(f"{target.parent} is not a directory: check --out")
+    settings = get_settings()
+    try:
+        proposal = propose(
+            url, name, user_agent=settings.user_agent, max_pages=pages,
+            timeout_s=settings.crawl_timeout_s, max_bytes=settings.crawl_max_page_bytes,
+            min_delay_s=delay if delay is not None else max(1.0, settings.crawl_delay_s),
+        )
+    except OnboardError as exc:
+        raise fail(str(exc), code=1) from exc
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(proposal.yaml_text(url), encoding="utf-8")
+        load_site_config(temporary.rename(target))
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except ConfigError as exc:  # never expected: the proposal is validated before it is written
+        raise fail(str(exc), code=1) from exc
+    _print_proposal(proposal, target)
+
+
+def _new_site_target(url: str, name: str | None, out: Path | None, sites_dir: Path) -> tuple[Path, str]:
+    """The file to write and the config name (which must be the file's stem)."""
+    import re
+
+    from crawlers.onboard import OnboardError, default_name, site_root
+    from lurewatch.cli_common import fail
+
+    try:
+        site_root(url)
+    except OnboardError as exc:
+        raise fail(str(exc)) from exc
+    if out is not None and out.suffix in {".yaml", ".yml"}:
+        if name is not None and name != out.stem:
+            raise fail(f"--name {name} and --out {out.name} disagree: a config's name is its file name")
+        name = out.stem
+    name = name or default_name(url)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise fail(f"invalid config name {name!r}: lower-case letters, digits, '-' and '_' only")
+    directory = out if out is not None and out.suffix not in {".yaml", ".yml"} else None
+    if out is not None and directory is None:
+        return out, name
+    return (directory or sites_dir) / f"{name}.yaml", name
+
+
+def _print_proposal(proposal: Any, target: Path) -> None:
+    config = proposal.config
+    typer.echo(f"fetched {len(proposal.fetched)} page(s) besides robots.txt")
+    for what, detail in proposal.found:
+        typer.echo(f"  {what:<22} {safe_text(detail)}")
+    for url, reason in proposal.skipped:
+        typer.echo(f"  {'not fetched':<22} {safe_text(url, 120)}: {safe_text(reason)}")
+    for text in proposal.alternatives:
+        typer.echo(f"  {'alternative':<22} {safe_text(text)}")
+    if proposal.unfilled:
+        typer.secho(f"  {'could not fill':<22} {', '.join(proposal.unfilled)}", fg="yellow")
+    typer.echo(
+        f"\nwrote {target}: spider {config['spider']}, entry {config['entry']} "
+        f"({', '.join(config['start_paths'])}), enabled: false"
+    )
+    typer.echo(f"next: lurewatch sites check {config['name']} --fetch 5"
+               + (f" --sites-dir {target.parent}" if target.parent.resolve() != _sites_dir().resolve() else ""))
+
+
+def _sites_dir() -> Path:
+    from crawlers.site_config import SITES_DIR
+
+    return SITES_DIR

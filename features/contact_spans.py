@@ -32,4 +32,11 @@ def contact_spans(text: str) -> list[tuple[int, int]]:
     if "@" in low:
         spans += [m.span() for m in _AT_HANDLE_RE.finditer(low)]
     spans += [m.span("handle") for m in _NETWORK_HANDLE_RE.finditer(low)]
+    # extract_contacts reports each contact once, at its first occurrence: a contact written twice (a page text
+    # repeating the e-mail under the ad) must be covered wherever it occurs
+    for needle in {low[start:end] for start, end in spans if end - start >= 4}:
+        position = low.find(needle)
+        while position != -1:
+            spans.append((position, position + len(needle)))
+            position = low.find(needle, position + len(needle))
     return sorted(set(spans))

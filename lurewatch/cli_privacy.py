@@ -7,6 +7,7 @@ runs it on its own.
 lurewatch privacy keygen PATH                          # a new pseudonymisation key file (mode 600)
 lurewatch privacy retention --days 180 [--dry-run] [--mode pseudonymise|delete] [--db PATH]
                              [--parquet-root PATH]   # then re-export the weeks the run changed to that export
+                             [--shard-dir PATH]      # crawl shards to process too (default <data_dir>/shards)
 lurewatch privacy rebuild [--db PATH]                  # rewrite the warehouse file (no freed bytes left in it)
 lurewatch privacy pseudonym VALUE                      # the pseudonym of a phone/e-mail/handle (for look-ups)
 lurewatch privacy history [--db PATH]                  # the latest retention runs
@@ -30,7 +31,9 @@ from lurewatch.cli_common import DbOption, existing_warehouse
 from lurewatch.terminal import safe_text
 
 privacy_cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Data retention and contact pseudonyms.")
-
+#: How long retention waits for a crawl shard a crawl holds (at most; ``lock_timeout_s`` if that is shorter) before it
+#: skips the shard for this run. Crawls hold a shard only for one short session per batch.
+SHARD_LOCK_TIMEOUT_S = 5.0
 
 
 def _database(db: Path | None) -> Path:
@@ -86,13 +89,23 @@ def retention(
             "the weeks it changed there, so the export keeps no clear contact either",
         ),
     ] = None,
+    shard_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--shard-dir",
+            help="Folder of the scaled-out crawl's per-site shards (<site>.duckdb); default <data_dir>/shards, "
+            "where `crawl_and_score_scaled` keeps them",
+        ),
+    ] = None,
 ) -> None:
     """Pseudonymise (or delete) the contacts of ads not seen for --days days and mask them in the ad text, every
     other free-text column, its snapshots and the analysts' notes on it (in the warehouse and in the review app's
     decision journal). One transaction: an interrupted run changes nothing. Then the warehouse file is rebuilt, so
-    none of the old bytes stay in it (an interrupted rebuild is completed by the next run). Prints one JSON line
-    (the report, with the journal entries rewritten and the rebuild); with --parquet-root a second one says which
-    weeks were re-exported there."""
+    none of the old bytes stay in it (an interrupted rebuild is completed by the next run). The same is done to
+    every crawl shard (<data_dir>/shards/*.duckdb, or --shard-dir); a shard a crawl holds is skipped with a warning
+    and processed by the next run. Prints one JSON line (the report, with the journal entries rewritten, the
+    rebuild and one entry per shard under "shards"); with --parquet-root a second one says which weeks were
+    re-exported there."""
     from features.contact_spans import contact_spans
     from lurewatch.settings import get_settings
     from review_app.settings import ReviewSettings
@@ -109,6 +122,8 @@ def retention(
         # checked before the run: a re-export into a folder without an export would leave a partial copy there
         raise _fail(f"{parquet_root} holds no Parquet export of the warehouse (make one with "
                     "`lurewatch service export-parquet`)")
+    if shard_dir is not None and not shard_dir.is_dir():
+        raise _fail(f"--shard-dir {shard_dir} is not a folder (the scaled-out crawl's shards are in <data_dir>/shards)")
     try:
         pseudonymiser = Pseudonymiser.from_env() if mode == "pseudonymise" else None
     except PseudonymKeyError as exc:
@@ -148,11 +163,81 @@ def retention(
             else:
                 pending_path(database).unlink(missing_ok=True)
                 line["rebuilt"] = None
+        con.close()
+        line["shards"] = _retire_shards(
+            shard_dir or settings.data_dir / "shards", database,
+            min(SHARD_LOCK_TIMEOUT_S, settings.lock_timeout_s),
+            lambda shard: apply_retention(
+                shard, days, mode=mode,  # type: ignore[arg-type]
+                pseudonymiser=pseudonymiser, dry_run=dry_run, find_contacts=contact_spans,
+                allow_key_change=allow_key_change, fault=fault,
+            ),
+            dry_run, fault,
+        )
         typer.echo(json.dumps(line, ensure_ascii=False))
         if exported is not None:
             typer.echo(json.dumps(exported, ensure_ascii=False))
     finally:
         con.close()
+    if any("error" in shard for shard in line["shards"]):
+        raise typer.Exit(1)
+
+
+def _retire_shards(
+    folder: Path, database: Path, lock_timeout_s: float, run: Any, dry_run: bool, fault: Any
+) -> list[dict[str, Any]]:
+    """Apply ``run`` (the same retention as the warehouse's) to every crawl shard ``<folder>/*.duckdb`` and
+    rebuild each shard that changed (or has a rebuild pending), exactly as the warehouse. A shard whose writer lock a
+    crawl holds for longer than ``lock_timeout_s`` is skipped (``"skipped"``; the next run processes it); a
+    damaged shard or one pseudonymised with another key gets ``"error"``. One entry per shard."""
+    import duckdb
+
+    from warehouse import WarehouseBusy, WarehouseDamaged, connect
+    from warehouse.compact import mark_rebuild_pending, pending_path, rebuild_file, rebuild_pending
+    from warehouse.pseudonymise import PseudonymKeyError
+
+    if not folder.is_dir():
+        return []
+    entries: list[dict[str, Any]] = []
+    for shard in sorted(p for p in folder.glob("*.duckdb") if p.is_file()):
+        if shard.resolve() == database.resolve():
+            continue
+        entry: dict[str, Any] = {"shard": str(shard)}
+        entries.append(entry)
+        try:
+            con = connect(shard, lock_timeout_s=lock_timeout_s)
+        except WarehouseBusy:
+            entry["skipped"] = "busy: a crawl holds this shard; the next retention run processes it"
+            typer.secho(f"warning: {safe_text(str(shard))} is busy (a crawl holds it): skipped, retried next run",
+                        fg="yellow", err=True)
+            continue
+        except (WarehouseDamaged, duckdb.Error) as exc:  # damaged, or not a DuckDB file at all
+            entry["error"] = f"{shard}: {exc}" if isinstance(exc, duckdb.Error) else str(exc)
+            typer.secho(f"error: {safe_text(str(exc))}", fg="red", err=True)
+            continue
+        try:
+            was_pending = rebuild_pending(shard)
+            if not dry_run:
+                mark_rebuild_pending(shard)
+            try:
+                report = run(con)
+            except PseudonymKeyError as exc:
+                if not was_pending:  # nothing was changed: no rebuild is owed
+                    pending_path(shard).unlink(missing_ok=True)
+                entry["error"] = f"{shard}: {exc}"
+                typer.secho(f"error: {safe_text(entry['error'])}", fg="red", err=True)
+                continue
+            entry.update(report.as_dict())
+            if not dry_run:
+                changed = report.ads + report.entities + report.snapshots + report.evidence + report.notes
+                if changed or was_pending:
+                    entry.update(rebuild_file(con, shard, fault).as_dict())
+                else:
+                    pending_path(shard).unlink(missing_ok=True)
+                    entry["rebuilt"] = None
+        finally:
+            con.close()
+    return entries
 
 
 def _reexport(

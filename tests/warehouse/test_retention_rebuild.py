@@ -16,6 +16,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -124,11 +125,13 @@ def data(built: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _retention_cli(data: Path) -> list[dict[str, object]]:
+def _retention_cli(data: Path, *, parquet: bool = True, env: dict[str, str] | None = None) -> list[dict[str, object]]:
+    """`privacy retention --days 30` with ``data`` as the data directory (its shards are ``data/shards``)."""
     result = CliRunner().invoke(
         privacy_cli,
-        ["retention", "--days", "30", "--db", str(data / "lurewatch.duckdb"), "--parquet-root", str(data / "export")],
-        env={"LUREWATCH_PSEUDONYM_KEY": KEY},
+        ["retention", "--days", "30", "--db", str(data / "lurewatch.duckdb")]
+        + (["--parquet-root", str(data / "export")] if parquet else []),
+        env={"LUREWATCH_PSEUDONYM_KEY": KEY, "LUREWATCH_DATA_DIR": str(data), **(env or {})},
     )
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
@@ -193,7 +196,8 @@ def test_a_crash_at_any_step_leaves_a_whole_warehouse_and_the_next_run_finishes(
     the warehouse then opens, every block checks, it holds either the old or the new contents (never a mix), and
     the next run (no fault) completes the job: no retired contact in any file."""
     db = data / "lurewatch.duckdb"
-    env = {**os.environ, "LUREWATCH_PSEUDONYM_KEY": KEY, "LUREWATCH_FAULT_RETENTION_POINT": f"{point}:kill"}
+    env = {**os.environ, "LUREWATCH_PSEUDONYM_KEY": KEY, "LUREWATCH_FAULT_RETENTION_POINT": f"{point}:kill",
+           "LUREWATCH_DATA_DIR": str(data)}
     crashed = subprocess.run(
         [sys.executable, "-c", RUN_CLI, "privacy", "retention", "--days", "30", "--db", str(db),
          "--parquet-root", str(data / "export")],
@@ -217,3 +221,111 @@ def test_a_crash_at_any_step_leaves_a_whole_warehouse_and_the_next_run_finishes(
     assert lines[0]["rebuilt"] == str(db)
     assert {c: _found(data, c) for c in RETIRED} == {c: [] for c in RETIRED}
     assert not rebuild_path(db).exists() and not pending_path(db).exists()
+
+
+# ---------------------------------------------------------------------------------------------- crawl shards
+
+SHARD_SITE = "darbas-forum"
+SHARD_CONTROL = "+371 2655 0077"  # a fresh ad planted in the shard: must survive retention
+
+
+def _age(db: Path, days: int) -> None:
+    """Shift every crawl time in ``db`` ``days`` back (as if the crawl had run then)."""
+    shift = f"INTERVAL {days} DAY"
+    with session(db) as con:
+        con.execute(f"UPDATE ads SET first_seen = first_seen - {shift}, last_seen = last_seen - {shift}")
+        con.execute(f"UPDATE ad_snapshots SET fetched_at = fetched_at - {shift}")
+        con.execute(f"UPDATE crawl_runs SET started_at = started_at - {shift}, finished_at = finished_at - {shift}")
+
+
+def test_retention_rebuilds_crawl_shards_and_a_later_merge_brings_no_contact_back(
+    fixture_servers: Any, tmp_path: Path
+) -> None:
+    """A scaled-out crawl keeps one DuckDB shard per site under <data_dir>/shards with every crawled ad and its
+    contacts. A real crawl of a fixture site into its shard path (crawl_site, as flows.scale_out does), aged 100
+    days, plus a fresh planted ad: after `privacy retention` no file under the data directory holds any of the
+    crawled contacts (the shard was masked and rebuilt, reported per shard), the fresh contact is still in the shard,
+    and merging that shard's crawl run into the warehouse afterwards (merge_shard) brings no clear contact back."""
+    from crawlers.run import crawl_site
+    from features.contact_spans import contact_spans
+    from fixture_sites import load_ads
+    from flows.scale_out import merge_shard
+
+    data = tmp_path / "data"
+    shard = data / "shards" / f"{SHARD_SITE}.duckdb"
+    shard.parent.mkdir(parents=True)
+    with session(data / "lurewatch.duckdb"):
+        pass  # an empty warehouse: this shard's run was never merged
+    summary = crawl_site(SHARD_SITE, shard, fixture_servers.base_urls[SHARD_SITE], timeout_s=300)
+    assert summary.status == "finished" and summary.run_id is not None
+    _age(shard, 100)
+    planted = AdRow(site_id=SHARD_SITE, url="https://darbas-forum.example/fresh", external_id="fresh",
+                    title="Sandėlio darbuotojas", body=f"Skambinkite {SHARD_CONTROL}.", contact_text=SHARD_CONTROL,
+                    page_language="lt")
+    with session(shard) as con:
+        write_crawl_batch(con, [planted], run_id=None, seen_at=NOW)
+    contacts = sorted({ad["contact"][start:end] for ad in load_ads() if ad["site"] == SHARD_SITE
+                       for start, end in contact_spans(ad["contact"]) if end - start >= 7})
+    readable = [c for c in contacts if _found(data, c)]
+    assert len(readable) >= 10, "the crawled contacts should be readable in the shard before retention"
+
+    lines = _retention_cli(data, parquet=False)
+
+    (entry,) = lines[0]["shards"]  # type: ignore[misc]
+    assert entry["shard"] == str(shard) and entry["rebuilt"] == str(shard) and entry["ads"] >= 10
+    assert {c: _found(data, c) for c in readable} == {c: [] for c in readable}
+    assert _found(data, SHARD_CONTROL) == [f"shards/{SHARD_SITE}.duckdb"]  # the scan sees a fresh contact
+    assert damaged_blocks(shard) == [] and not pending_path(shard).exists() and not rebuild_path(shard).exists()
+
+    merged = merge_shard(data / "lurewatch.duckdb", shard, int(summary.run_id))
+    assert merged["inserted"] == summary.inserted > 0
+    assert {c: _found(data, c) for c in readable} == {c: [] for c in readable}
+    again = _retention_cli(data, parquet=False)[0]["shards"]  # the next run: nothing left to do in the shard
+    assert [(e["ads"], e["rebuilt"]) for e in again] == [(0, None)]  # type: ignore[index]
+
+
+def test_a_shard_a_crawl_holds_is_skipped_with_a_warning_and_processed_next_run(tmp_path: Path) -> None:
+    """Retention takes the same writer lock (DuckDB's file lock, through warehouse.connect) a crawl takes: while
+    another process holds a shard, the run skips it (a "skipped" entry and a warning line, exit 0, the shard
+    untouched) instead of waiting or failing; the next run processes it."""
+    data = tmp_path / "data"
+    shard = data / "shards" / "balticjobs.duckdb"
+    shard.parent.mkdir(parents=True)
+    old = AdRow(site_id="balticjobs", url="https://balticjobs.example/ad/old", external_id="old",
+                title="Hostess work", body=f"WhatsApp {PHONE_BODY}", contact_text=PHONE_BODY, page_language="en")
+    with session(shard) as con:
+        write_crawl_batch(con, [old], run_id=None, seen_at=NOW - timedelta(days=100))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(600)", str(shard)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        runner = CliRunner()
+        busy = runner.invoke(privacy_cli, ["retention", "--days", "30", "--db", str(data / "lurewatch.duckdb")],
+                             env={"LUREWATCH_PSEUDONYM_KEY": KEY, "LUREWATCH_DATA_DIR": str(data),
+                                  "LUREWATCH_LOCK_TIMEOUT_S": "0.5"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert busy.exit_code == 0, busy.output
+    (entry,) = json.loads(busy.stdout.splitlines()[0])["shards"]
+    assert entry == {"shard": str(shard), "skipped": entry["skipped"]} and "busy" in entry["skipped"]
+    assert "balticjobs.duckdb is busy" in busy.stderr and "Traceback" not in busy.output
+    assert _found(data, PHONE_BODY)
+
+    (entry,) = _retention_cli(data, parquet=False)[0]["shards"]  # type: ignore[misc]
+    assert entry["ads"] == 1 and entry["rebuilt"] == str(shard)
+    assert _found(data, PHONE_BODY) == []
+
+
+def test_contact_spans_cover_every_occurrence_of_a_contact() -> None:
+    """extract_contacts reports a contact once; a shard has no extracted entities to mask the other occurrences
+    with, so the scrubbing finder itself must cover a contact written twice (as a crawled page text repeats the
+    e-mail under the ad), in any case."""
+    from features.contact_spans import contact_spans
+
+    text = f"Write to {MAIL} today.\nKATRINA.RECRUIT@INBOX.LV\nor {MAIL}"
+    spans = contact_spans(text)
+    assert [text[s:e].lower() for s, e in spans] == [MAIL] * 3

@@ -80,13 +80,16 @@ def test_ordinary_ads_score_near_zero_not_one_half(reference_model: ScoringModel
 
 
 def test_few_ads_of_a_crawl_sit_at_099(reference_model: ScoringModel, extractor: FeatureExtractor) -> None:
-    """A handful of the fixture's 114 evaluation ads (15 lures, a far richer mix than a real board's 1 %) score 0.99
-    or more, and none of them is legitimate."""
+    """No legitimate ad sits at 0.99 or more and an ordinary ad scores near 0, not 0.5, so the ads at 0.99+ of a real
+    board (about 1 % lures, the prevalence the scores are calibrated to) are a handful of lures. The fixture's 114
+    evaluation ads hold 15 lures, 13 times a real board's share, so their share at 0.99+ says little by itself; what
+    must hold is that the scale does not saturate: not every lure is pushed to the top."""
     rows = load_source("fixture_eval", SHARED, PROJECT_ROOT)
     scores = score_texts(reference_model, extractor, [r.text for r in rows])
     labels = np.array([r.label for r in rows])
-    assert (scores >= 0.99).mean() <= 0.06
     assert (scores[labels == 0] < 0.99).all()
+    assert float(np.median(scores[labels == 0])) < 0.01
+    assert float((scores[labels == 1] >= 0.99).mean()) < 0.75
 
 
 def test_challenge_set_is_frozen_and_never_in_training() -> None:

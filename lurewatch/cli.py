@@ -521,9 +521,10 @@ def models_promote(
 
 
 def _mount_sub_apps() -> None:
-    """Commands that live beside the area they drive (crawl health, review app, service, privacy)."""
+    """Commands that live beside the area they drive (crawl health, review app, service, privacy, labels)."""
     from lurewatch.cli_crawl import app as crawl_cli
     from lurewatch.cli_doctor import doctor
+    from lurewatch.cli_labels import labels_cli
     from lurewatch.cli_privacy import privacy_cli
     from lurewatch.cli_review import review_cli, users_cli
     from lurewatch.cli_service import app as service_cli
@@ -533,6 +534,7 @@ def _mount_sub_apps() -> None:
     app.add_typer(users_cli, name="users")
     app.add_typer(service_cli, name="service")
     app.add_typer(privacy_cli, name="privacy")
+    app.add_typer(labels_cli, name="labels")  # labels import FILE / labels export OUT
     app.command("doctor")(doctor)  # integrity check of the warehouse file (warehouse/integrity.py)
 
 

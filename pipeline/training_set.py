@@ -1,9 +1,9 @@
 """Everything a training run reads from the warehouse, read in one short connection.
 
-Labelled examples (analyst and fixture decisions, plus EMSCAD and the reference sources unless turned off), split
-into training and evaluation by the rules of :mod:`pipeline.label_ledger` (analysts' decisions always count: they go
-to training or to the analyst evaluation sample), the ledger of what was used and held out and why, the label
-watermark, the champion at that moment, and the last week of crawled ads (for the review-budget threshold).
+Labelled examples (analyst, fixture and imported decisions, plus EMSCAD and the reference sources unless turned
+off), split into training and evaluation by the rules of :mod:`pipeline.label_ledger` (analysts' decisions always
+count: they go to training or to the analyst evaluation sample), the ledger of what was used and held out and why,
+the label watermark, the champion at that moment, and the last week of crawled ads (for the review-budget threshold).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from features.near_duplicates import cluster_ids
 from pipeline.cross_ad_features import cross_ad_vectors
 from pipeline.evaluation_set import EvaluationSet, frozen_evaluation_set, gate_evaluation_set
 from pipeline.folds import GROUPING_THRESHOLD
+from pipeline.label_import import imported_examples
 from pipeline.label_ledger import (
     ANALYST,
     ANALYST_SAMPLE,
@@ -159,7 +160,7 @@ def assemble(
     frozen = evaluation or frozen_evaluation_set(emscad_csv)
     ledger = LabelLedger()
     not_counted_labels(con, ledger)
-    labelled = warehouse_examples(con)
+    labelled = warehouse_examples(con) + imported_examples(con)  # + `lurewatch labels import` text rows
     fixture_templates(labelled)
     if emscad_csv is not None:
         labelled += emscad_examples(emscad_csv, limit=emscad_limit)

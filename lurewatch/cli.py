@@ -88,8 +88,12 @@ def demo(
             f"crawled {crawl['site']}: {crawl['pages']} pages, {crawl['items']} ads "
             f"({crawl['inserted']} new, {crawl['updated']} changed), {crawl['errors']} errors, status {crawl['status']}"
         )
+    from warehouse import session
+
+    with session(result["database"]) as con:  # registering a model shadow-scores every current ad, before score_task
+        row = con.execute("SELECT count(*) FROM scores WHERE model_version = ?", [result["model_version"]]).fetchone()
     typer.echo(
-        f"features extracted for {result['extracted']} ads; {result['scored']} ads scored by "
+        f"features extracted for {result['extracted']} ads; {row[0] if row else 0} ads scored by "
         f"{result['model_version']}; warehouse: {result['database']}"
     )
     _print_top(settings, top)

@@ -92,6 +92,7 @@ class RetentionReport:
     evidence: int
     notes: int = 0  # labels whose note had contact values rewritten
     weeks: tuple[date, ...] = ()  # ISO weeks (Mondays, as in the Parquet export) of the ads this run changed
+    imported: int = 0  # imported labelled texts (``labels import``) older than the cut-off whose contacts were masked
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -365,6 +366,7 @@ def apply_retention(
         notes_changed += _update_notes(con, [(label_id, note) for label_id, _, note in late])
         changed_ads.update(ad_id for _, ad_id, _ in late)
         snapshots = _mask_snapshots(con, cutoff, needles_by_ad, find_contacts, started, run_id)
+        imported = _scrub_imported_labels(con, cutoff, find_contacts)
         weeks = _weeks(con, changed_ads)
         con.execute(
             "UPDATE retention_runs SET finished_at = now(), ads = ?, entities = ?, snapshots = ?, evidence = ?, "
@@ -379,7 +381,7 @@ def apply_retention(
         raise
     return RetentionReport(
         None if dry_run else run_id, days, cutoff, mode, dry_run, key_id, ads_changed, entities_changed, snapshots,
-        evidence_changed, notes_changed, weeks,
+        evidence_changed, notes_changed, weeks, imported,
     )
 
 
@@ -429,6 +431,30 @@ def _scrub_other_columns(
             ), f"UPDATE {table} SET {', '.join(f'{c} = n.{c}' for c in columns)} "
                f"FROM _ret_{table}_columns n WHERE {table}.ad_id = n.ad_id")
     return changed
+
+
+def _scrub_imported_labels(con: duckdb.DuckDBPyConnection, cutoff: datetime, finder: ContactFinder | None) -> int:
+    """Mask (with ``•``) every contact ``finder`` finds in the text and note of labelled texts imported
+    (``lurewatch labels import``) before ``cutoff``: a partner's file may carry the contacts of its ads."""
+    rows = con.execute(
+        "SELECT il.imported_label_id, il.text, il.note FROM imported_labels il JOIN label_imports li USING (import_id) "
+        "WHERE li.imported_at < ?",
+        [cutoff],
+    ).fetchall()
+    updates = []
+    for row_id, text, note in rows:
+        clean_text = _mask(text, [], set(), finder) if text else text
+        clean_note = _mask(note, [], set(), finder) if note else note
+        if (clean_text, clean_note) != (text, note):
+            updates.append((int(row_id), clean_text, clean_note))
+    if updates:
+        _execute_with(con, "_ret_imported", pa.table({
+            "imported_label_id": pa.array([u[0] for u in updates], pa.int64()),
+            "text": pa.array([u[1] for u in updates], pa.string()),
+            "note": pa.array([u[2] for u in updates], pa.string()),
+        }), "UPDATE imported_labels SET text = n.text, note = n.note FROM _ret_imported n "
+            "WHERE imported_labels.imported_label_id = n.imported_label_id")
+    return len(updates)
 
 
 def rewrite_retired_notes(

@@ -329,3 +329,28 @@ def test_contact_spans_cover_every_occurrence_of_a_contact() -> None:
     text = f"Write to {MAIL} today.\nKATRINA.RECRUIT@INBOX.LV\nor {MAIL}"
     spans = contact_spans(text)
     assert [text[s:e].lower() for s, e in spans] == [MAIL] * 3
+
+
+def test_retention_masks_contacts_in_labelled_texts_imported_before_the_cutoff(tmp_path: Path) -> None:
+    """`labels import` stores a partner's texts as given: once older than the retention period, their contacts go
+    like every other contact; a text imported within the period is left as it is."""
+    from features.contact_spans import contact_spans
+    from pipeline.label_import import import_label_file, read_label_file
+    from warehouse import session as open_session
+    from warehouse.retention import apply_retention as retire
+
+    rows = [{"text": f"Darbs Norvēģijā, zvani +371 2914 00{i:02d} vai raksti job{i}@example.lv", "label": "lure",
+             "source": "ngo-a"} for i in range(2)]
+    db = tmp_path / "w.duckdb"
+    for row in rows:
+        path = tmp_path / f"{row['text'][-20:].replace('@', '_')}.jsonl"
+        path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+        with open_session(db) as con:
+            import_label_file(con, read_label_file(path), imported_by="test")
+    with open_session(db) as con:
+        con.execute("UPDATE label_imports SET imported_at = imported_at - INTERVAL 100 DAY WHERE import_id = 1")
+        report = retire(con, 30, mode="delete", find_contacts=contact_spans)
+        texts = dict(con.execute("SELECT import_id, text FROM imported_labels").fetchall())
+    assert report.imported == 1
+    assert "2914" not in texts[1] and "job0@" not in texts[1] and texts[1].startswith("Darbs Norvēģijā")
+    assert texts[2] == rows[1]["text"]

@@ -8,38 +8,15 @@ import io
 import json
 import re
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from review_support import ANALYST, ReviewEnv, query
 
-from review_app.screenshot import CHROMIUM, launch_chromium, log_in, screenshot_queue
+from review_app.screenshot import log_in, screenshot_queue
 from warehouse import session
 from warehouse.ads import upsert_ads
 from warehouse.records import AdRow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    # A missing browser fails these tests (they prove "attacker text never runs in the browser"), never skips them.
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: install it with bin/setup --dev (bin/test does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def _ad_id(url: str) -> int:

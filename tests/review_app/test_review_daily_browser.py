@@ -11,27 +11,7 @@ from typing import Any
 import pytest
 from review_support import ANALYST, ReviewEnv, prepare, query, running
 
-from review_app.screenshot import CHROMIUM, launch_chromium, log_in, screenshot_ad
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: install it with bin/setup --dev (bin/test does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+from review_app.screenshot import log_in, screenshot_ad
 
 
 def test_threshold_line_is_drawn_between_the_ads_above_and_below(shared_env: ReviewEnv, page: Any) -> None:

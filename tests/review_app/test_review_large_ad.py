@@ -25,7 +25,7 @@ from pipeline.score import score_pending
 from review_app import ad_page
 from review_app.ad_page import PageLimits, PageWorkers, build_page
 from review_app.ad_view import load_ad
-from review_app.screenshot import launch_chromium, log_in
+from review_app.screenshot import log_in
 from review_app.users import create_user
 from warehouse import session
 from warehouse.ads import upsert_ads
@@ -234,14 +234,6 @@ def test_build_page_caps_text_and_highlights(large: tuple[ReviewEnv, int, int], 
     assert html.unescape(MARK.sub("", str(page.text_html))) == detail.text[: page.shown_chars]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_show_full_text_in_the_browser_keeps_attacker_html_as_text(

@@ -46,18 +46,9 @@ from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 from features import FeatureExtractor  # noqa: E402
 from lurewatch.settings import get_settings  # noqa: E402
 from pipeline.calibration import cross_fitted  # noqa: E402
-from pipeline.design_matrix import structured_matrix  # noqa: E402
-from pipeline.folds import make_folds, template_groups  # noqa: E402
+from pipeline.folds import make_folds  # noqa: E402
 from pipeline.score import score_texts  # noqa: E402
-from pipeline.text_vectorizer import hashed_counts  # noqa: E402
-from pipeline.train import (  # noqa: E402
-    ensure_cross_ad,
-    ensure_vectors,
-    feature_names,
-    monotone_constraints,
-    out_of_fold,
-    train,
-)
+from pipeline.train import model_inputs, out_of_fold, train  # noqa: E402
 from pipeline.training_data import Example, emscad_examples  # noqa: E402
 
 FULL_EMSCAD_PREVALENCE = 866 / 17_880  # 4.84 % fraudulent in the full data set the published figures use
@@ -91,17 +82,10 @@ def shifted(probabilities: np.ndarray, source: float, target: float) -> np.ndarr
 def out_of_fold_probabilities(examples: list[Example], scheme: str, folds: int, seed: int) -> np.ndarray:
     """The cross-fitted calibrated out-of-fold probabilities ``train`` computes for its CV metrics (same code, same
     folds, same seed), kept here so they can be evaluated at another prevalence."""
-    extractor = FeatureExtractor()
-    ensure_vectors(examples, extractor)
-    ensure_cross_ad(examples)
-    names = feature_names()
-    texts = [e.text for e in examples]
-    labels = np.array([e.label for e in examples], dtype=int)
-    groups = template_groups(texts, [e.group for e in examples])
-    counts = hashed_counts(texts)
-    structured = structured_matrix([e.vector or {} for e in examples], names)
-    split = make_folds(labels, groups, scheme, folds, seed)
-    raw = out_of_fold(counts, structured, labels, groups, split, seed, monotone_constraints(names))
+    inputs = model_inputs(examples, FeatureExtractor())
+    labels = inputs.labels
+    split = make_folds(labels, inputs.groups, scheme, folds, seed)
+    raw = out_of_fold(inputs.counts, inputs.structured, labels, inputs.groups, split, seed, inputs.monotone)
     return np.asarray(cross_fitted(raw, labels, [test for _, test in split], "platt"), dtype=float)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,36 @@ def monotone_constraints(names: Sequence[str]) -> list[int]:
     return [1 if name in MONOTONE_INCREASING else 0 for name in names]
 
 
+@dataclass
+class ModelInputs:
+    """What every fit of the scorer reads, for one set of examples."""
+
+    names: list[str]  # structured column names (:func:`feature_names`)
+    texts: list[str]
+    labels: np.ndarray
+    groups: np.ndarray  # template groups (near-duplicates and known template ids) for grouped folds
+    counts: sp.csr_matrix  # hashed n-gram counts
+    structured: sp.csr_matrix
+    monotone: list[int]
+
+
+def model_inputs(examples: Sequence[Example], extractor: FeatureExtractor) -> ModelInputs:
+    """Fill in missing feature vectors and cross-ad features, then build the model's inputs."""
+    ensure_vectors(examples, extractor)
+    ensure_cross_ad(examples)
+    names = feature_names()
+    texts = [e.text for e in examples]
+    return ModelInputs(
+        names=names,
+        texts=texts,
+        labels=np.array([e.label for e in examples], dtype=int),
+        groups=template_groups(texts, [e.group for e in examples]),
+        counts=hashed_counts(texts),
+        structured=structured_matrix([e.vector or {} for e in examples], names),
+        monotone=monotone_constraints(names),
+    )
+
+
 def out_of_fold(
     counts: sp.csr_matrix,
     structured: sp.csr_matrix,
@@ -127,15 +158,9 @@ def train(
     started = time.perf_counter()
     if len({e.label for e in examples}) < 2:
         raise ValueError("training needs both lure and not-lure examples")
-    ensure_vectors(examples, extractor)
-    ensure_cross_ad(examples)
-    names = feature_names()
-    texts = [e.text for e in examples]
-    labels = np.array([e.label for e in examples], dtype=int)
-    groups = template_groups(texts, [e.group for e in examples])
-    counts = hashed_counts(texts)
-    structured = structured_matrix([e.vector or {} for e in examples], names)
-    monotone = monotone_constraints(names)
+    inputs = model_inputs(examples, extractor)
+    names, texts, labels, groups = inputs.names, inputs.texts, inputs.labels, inputs.groups
+    counts, structured, monotone = inputs.counts, inputs.structured, inputs.monotone
     slices = {
         "source": [e.source for e in examples],
         "lang": [e.language for e in examples],

@@ -27,10 +27,10 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
@@ -45,6 +45,8 @@ from crawlers.jobposting import structured_fields
 from crawlers.politeness import MAX_ROBOTS_DELAY_S
 from crawlers.site_config import FieldName, Rule, SiteConfig
 from crawlers.urls import canonical_ad_url
+
+T = TypeVar("T")
 
 #: A link shape needs this many distinct URLs on a page to count as "the ads".
 MIN_GROUP = 3
@@ -637,33 +639,34 @@ def _path_of(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _fetch_parsed(fetcher: Fetcher, url: str, what: str, parse: Callable[[bytes, str], T]) -> T | None:
+    """Fetch ``url`` and parse its (inflated) body; None when it cannot be fetched or parsed (noted in ``skipped``)."""
+    page = fetcher.get(url, what)
+    if page is None:
+        return None
+    try:
+        return parse(inflate(page.body, fetcher.max_bytes), page.url)
+    except EntryError as exc:
+        fetcher.skipped.append((url, f"unreadable {what}: {exc}"))
+        return None
+
+
 def _read_sitemaps(fetcher: Fetcher, base: str, budget_floor: int) -> tuple[str | None, list[str], str]:
     """The first readable sitemap (robots.txt's, else /sitemap.xml): its URL, its ad-page URLs, a note."""
     candidates = list(dict.fromkeys([*(fetcher.robots.sitemaps if fetcher.robots else []), base + "/sitemap.xml"]))
     for sitemap_url in candidates[:2]:
         if fetcher.budget_left <= budget_floor:
             break
-        page = fetcher.get(sitemap_url, "sitemap")
-        if page is None:
-            continue
-        try:
-            doc = parse_sitemap(inflate(page.body, fetcher.max_bytes), page.url)
-        except EntryError as exc:
-            fetcher.skipped.append((sitemap_url, f"unreadable sitemap: {exc}"))
+        doc = _fetch_parsed(fetcher, sitemap_url, "sitemap", parse_sitemap)
+        if doc is None:
             continue
         if doc.kind == "urlset":
             return sitemap_url, doc.urls, f"{_path_of(sitemap_url)}: {len(doc.urls)} URLs"
         for child in doc.urls[:2]:
             if fetcher.budget_left <= budget_floor:
                 break
-            child_page = fetcher.get(child, "child sitemap")
-            if child_page is None:
-                continue
-            try:
-                child_doc = parse_sitemap(inflate(child_page.body, fetcher.max_bytes), child_page.url)
-            except EntryError:
-                continue
-            if child_doc.kind == "urlset" and child_doc.urls:
+            child_doc = _fetch_parsed(fetcher, child, "child sitemap", parse_sitemap)
+            if child_doc is not None and child_doc.kind == "urlset" and child_doc.urls:
                 return sitemap_url, child_doc.urls, (
                     f"{_path_of(sitemap_url)}: index of {len(doc.urls)} sitemaps; {_path_of(child)} has "
                     f"{len(child_doc.urls)} URLs")
@@ -685,15 +688,9 @@ def _read_feed(fetcher: Fetcher, feeds: list[str], budget_floor: int) -> tuple[s
     for feed_url in feeds[:2]:
         if fetcher.budget_left <= budget_floor:
             break
-        page = fetcher.get(feed_url, "feed")
-        if page is None:
-            continue
-        try:
-            entries = parse_feed(inflate(page.body, fetcher.max_bytes), page.url)
-        except EntryError as exc:
-            fetcher.skipped.append((feed_url, f"unreadable feed: {exc}"))
-            continue
-        return feed_url, entries, f"{_path_of(feed_url)}: {len(entries)} entries"
+        entries = _fetch_parsed(fetcher, feed_url, "feed", parse_feed)
+        if entries is not None:
+            return feed_url, entries, f"{_path_of(feed_url)}: {len(entries)} entries"
     return None, [], "none found"
 
 
